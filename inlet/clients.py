@@ -1,0 +1,32 @@
+"""Build the backend clients from settings. Entry points call these; domain code
+receives the clients ready-made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from inlet.blobstore import S3BlobStore, make_s3_client
+from inlet.settings import Settings
+
+
+def make_redis(settings: Settings) -> Any:
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=10,
+        health_check_interval=30,
+        decode_responses=True,
+    )
+
+
+def make_blob_store(settings: Settings, *, pool: int = 32) -> S3BlobStore:
+    client = make_s3_client(
+        settings.s3_endpoint,
+        settings.s3_access_key,
+        settings.s3_secret_key,
+        settings.s3_region,
+        pool=pool,
+    )
+    return S3BlobStore(client, settings.s3_bucket)

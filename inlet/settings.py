@@ -1,0 +1,116 @@
+"""The one place where Inlet reads its configuration from the environment.
+
+Everything else receives a :class:`Settings` instance; nothing reads ``os.environ``
+at import time, so tests and tools build settings explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# Used only outside production so that `make dev` and `make token` agree without setup.
+DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"
+MIN_SECRET_BYTES = 32
+MiB = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable configuration."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str = DEV_SECRET_KEY
+    environment: str = "development"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = ""
+    s3_endpoint: str = "http://127.0.0.1:9000"
+    s3_access_key: str = "minioadmin"
+    s3_secret_key: str = "minioadmin"
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "inlet-images"
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    elasticsearch_username: str = ""
+    elasticsearch_password: str = ""
+    index_prefix: str = "inlet"
+    redis_prefix: str = "inlet"
+    public_base_url: str = ""
+    link_max_ttl: int = 30 * 24 * 3600
+    max_image_bytes: int = 50 * MiB
+    max_image_pixels: int = 100_000_000
+    max_files_per_request: int = 100
+    task_soft_time_limit: int = 60
+    task_time_limit: int = 90
+    task_max_retries: int = 8
+    reconcile_interval: int = 600
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or self.redis_url
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(field.name.upper())
+            if raw is None or raw == "":
+                continue
+            if field.type == "int":
+                try:
+                    values[field.name] = _parse_int(raw)
+                except ValueError:
+                    raise ConfigError(
+                        f"{field.name.upper()} must be an integer, got {raw!r}"
+                    ) from None
+            else:
+                values[field.name] = raw
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate(secret_given="SECRET_KEY" in values)
+        return settings
+
+    def validate(self, *, secret_given: bool = True) -> None:
+        if self.environment not in ("development", "production"):
+            raise ConfigError("ENVIRONMENT must be 'development' or 'production'")
+        if self.production and not secret_given:
+            raise ConfigError("SECRET_KEY is required when ENVIRONMENT=production")
+        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        if self.production and self.secret_key == DEV_SECRET_KEY:
+            raise ConfigError("SECRET_KEY must not be the development default in production")
+        for name in ("link_max_ttl", "max_image_bytes", "max_image_pixels", "max_files_per_request"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.upper()} must be positive")
+        if not secret_given:
+            log.warning("SECRET_KEY is not set: using the development default")
+
+
+def _parse_int(raw: str) -> int:
+    """Integers with an optional size or duration suffix: 50MiB, 30d, 48h."""
+    text = raw.strip().replace("_", "")
+    units = {
+        "KiB": 1024,
+        "MiB": MiB,
+        "GiB": 1024 * MiB,
+        "s": 1,
+        "m": 60,
+        "h": 3600,
+        "d": 86400,
+    }
+    for suffix, factor in units.items():
+        if text.endswith(suffix) and text[: -len(suffix)].isdigit():
+            return int(text[: -len(suffix)]) * factor
+    return int(text)
