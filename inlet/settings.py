@@ -15,7 +15,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 # Used only outside production so that `make dev` and `make token` agree without setup.
-DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"
+DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 
@@ -32,7 +32,7 @@ class Settings:
     broker_url: str = ""
     s3_endpoint: str = "http://127.0.0.1:9000"
     s3_access_key: str = "minioadmin"
-    s3_secret_key: str = "minioadmin"
+    s3_secret_key: str = "minioadmin"  # noqa: S105 - MinIO's own default, for local runs
     s3_region: str = "us-east-1"
     s3_bucket: str = "inlet-images"
     elasticsearch_url: str = "http://127.0.0.1:9200"
@@ -49,6 +49,7 @@ class Settings:
     task_time_limit: int = 90
     task_max_retries: int = 8
     reconcile_interval: int = 600
+    worker_concurrency: int = 0
 
     @property
     def production(self) -> bool:
@@ -71,7 +72,7 @@ class Settings:
                 continue
             if field.type == "int":
                 try:
-                    values[field.name] = _parse_int(raw)
+                    values[field.name] = parse_quantity(raw)
                 except ValueError:
                     raise ConfigError(
                         f"{field.name.upper()} must be an integer, got {raw!r}"
@@ -91,14 +92,21 @@ class Settings:
             raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if self.production and self.secret_key == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must not be the development default in production")
-        for name in ("link_max_ttl", "max_image_bytes", "max_image_pixels", "max_files_per_request"):
+        if self.worker_concurrency < 0:
+            raise ConfigError("WORKER_CONCURRENCY must not be negative")
+        for name in (
+            "link_max_ttl",
+            "max_image_bytes",
+            "max_image_pixels",
+            "max_files_per_request",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
 
 
-def _parse_int(raw: str) -> int:
+def parse_quantity(raw: str) -> int:
     """Integers with an optional size or duration suffix: 50MiB, 30d, 48h."""
     text = raw.strip().replace("_", "")
     units = {

@@ -1,0 +1,1 @@
+"""Inlet's HTTP API (Falcon)."""

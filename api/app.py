@@ -1,0 +1,84 @@
+"""The Falcon application factory: collaborators are injected, or built from settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import falcon
+from falcon.media.multipart import MultipartParseOptions
+
+from api import errors
+from api.middleware import SecurityHeaders
+from api.openapi import OpenAPIResource
+from api.resources.health import HealthResource, ReadyResource
+from api.resources.images import ImageResource
+from api.resources.links import LinkResource, LinksResource
+from api.resources.uploads import UploadsResource
+from inlet.blobstore import BlobStore
+from inlet.clients import make_blob_store, make_redis
+from inlet.dedup import HashIndex
+from inlet.dispatch import CeleryDispatcher, Dispatcher
+from inlet.ingest import Ingestor
+from inlet.links import LinkStore
+from inlet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis: Any = None,
+    blobs: BlobStore | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> falcon.App[Any, Any]:
+    redis = redis if redis is not None else make_redis(settings)
+    blobs = blobs if blobs is not None else make_blob_store(settings)
+    if dispatcher is None:
+        from tasks.celery_app import create_celery
+
+        dispatcher = CeleryDispatcher(create_celery(settings))
+    _prepare(blobs)
+
+    links = LinkStore(redis, settings.redis_prefix)
+    ingestor = Ingestor(
+        blobs=blobs,
+        hashes=HashIndex(redis, settings.redis_prefix),
+        links=links,
+        dispatcher=dispatcher,
+        max_image_bytes=settings.max_image_bytes,
+        max_image_pixels=settings.max_image_pixels,
+    )
+
+    app = falcon.App(middleware=[SecurityHeaders()])
+    _configure_media(app, settings)
+    errors.install(app)
+
+    uploads = UploadsResource(settings, links, ingestor)
+    app.add_route("/healthz", HealthResource())
+    app.add_route("/readyz", ReadyResource({"redis": redis.ping, "s3": blobs.ping}))
+    app.add_route("/openapi.json", OpenAPIResource())
+    app.add_route("/v1/links", LinksResource(settings, links))
+    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
+    app.add_route("/v1/uploads", uploads)
+    app.add_route("/v1/uploads/{token}", uploads, suffix="token")
+    app.add_route("/v1/images/{image_id}", ImageResource(blobs))
+    return app
+
+
+def _configure_media(app: falcon.App[Any, Any], settings: Settings) -> None:
+    options = MultipartParseOptions()
+    # Plain form fields may accompany the files; bound the total all the same.
+    options.max_body_part_count = settings.max_files_per_request * 2 + 16
+    handler = falcon.media.MultipartFormHandler(options)
+    app.req_options.media_handlers[falcon.MEDIA_MULTIPART] = handler
+    app.req_options.strip_url_path_trailing_slash = True
+
+
+def _prepare(blobs: BlobStore) -> None:
+    # Start even when a backend is still coming up; /readyz reports it meanwhile.
+    try:
+        blobs.ensure_bucket()
+    except (ConnectionError, OSError) as exc:
+        log.warning("could not ensure the bucket exists yet: %s", exc)

@@ -1,0 +1,67 @@
+"""Bearer-token checks for the two kinds of caller: admins and link holders."""
+
+from __future__ import annotations
+
+import falcon
+
+from api.errors import Problem
+from inlet import tokens
+from inlet.links import Link, LinkNotFound, LinkStore
+
+
+def bearer(req: falcon.Request) -> str | None:
+    header = req.get_header("Authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise _unauthorized("the Authorization header must be 'Bearer <token>'")
+    return value.strip()
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401,
+        detail,
+        slug="unauthorized",
+        headers={"WWW-Authenticate": 'Bearer realm="inlet"'},
+    )
+
+
+def require_admin(req: falcon.Request, secret: str) -> tokens.Claims:
+    token = bearer(req)
+    if token is None:
+        raise _unauthorized("an admin token is required: 'Authorization: Bearer <token>'")
+    try:
+        return tokens.verify(secret, token, tokens.TokenKind.ADMIN)
+    except tokens.WrongTokenKind:
+        raise Problem(
+            403, "an upload-link token cannot be used as an admin token", slug="forbidden"
+        ) from None
+    except tokens.ExpiredToken:
+        raise _unauthorized("the admin token has expired; create a new one") from None
+    except tokens.InvalidToken as exc:
+        raise _unauthorized(f"invalid admin token: {exc}") from None
+
+
+def require_link(token: str | None, secret: str, links: LinkStore) -> Link:
+    """The link a token opens, refused with 401, 403 or 410 as appropriate."""
+    if not token:
+        raise _unauthorized("an upload-link token is required")
+    try:
+        claims = tokens.verify(secret, token, tokens.TokenKind.LINK)
+    except tokens.ExpiredToken:
+        raise Problem(410, "this upload link has expired", slug="link-expired") from None
+    except tokens.WrongTokenKind:
+        raise Problem(403, "an admin token is not an upload link", slug="forbidden") from None
+    except tokens.InvalidToken as exc:
+        raise _unauthorized(f"invalid upload link: {exc}") from None
+    try:
+        link = links.get(claims.subject)
+    except LinkNotFound:
+        raise Problem(410, "this upload link no longer exists", slug="link-expired") from None
+    if link.revoked:
+        raise Problem(410, "this upload link has been revoked", slug="link-revoked")
+    if link.expired():
+        raise Problem(410, "this upload link has expired", slug="link-expired")
+    return link

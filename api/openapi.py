@@ -1,0 +1,367 @@
+"""The OpenAPI 3.1 description of the API, served at /openapi.json.
+
+A test compares its paths and methods with the app's routes, so it cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+PROBLEM = {"$ref": "#/components/responses/Problem"}
+ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
+
+
+def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "responses": responses, **extra}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+_LINK = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "max_images": {"type": ["integer", "null"]},
+        "used": {"type": "integer"},
+        "revoked": {"type": "boolean"},
+        "expired": {"type": "boolean"},
+    },
+}
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "images": {
+                        "type": "array",
+                        "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    }
+                },
+            }
+        }
+    },
+}
+_UPLOAD_RESPONSES = {
+    "201": _json({"$ref": "#/components/schemas/UploadResult"}, "Every file was accepted"),
+    "207": _json({"$ref": "#/components/schemas/UploadResult"}, "Some files were accepted"),
+    "400": PROBLEM,
+    "401": PROBLEM,
+    "403": PROBLEM,
+    "410": PROBLEM,
+    "413": PROBLEM,
+    "415": PROBLEM,
+    "422": PROBLEM,
+}
+_METADATA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "format": {"type": "string"},
+        "mime_type": {"type": "string"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "orientation": {"type": "integer"},
+        "size_bytes": {"type": "integer"},
+        "make": {"type": "string"},
+        "model": {"type": "string"},
+        "lens": {"type": "string"},
+        "taken_at": {"type": "string"},
+        "location": {
+            "type": "object",
+            "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+        },
+        "altitude": {"type": "number"},
+        "iso": {"type": "integer"},
+        "f_number": {"type": "number"},
+        "exposure_time": {"type": "number"},
+        "focal_length": {"type": "number"},
+        "metadata_error": {"type": "string"},
+        "uploaded_at": {"type": "string", "format": "date-time"},
+    },
+}
+_COUNTED = {"type": "integer", "minimum": 0}
+_STATS = {
+    "type": "object",
+    "properties": {
+        "most_popular_format": {
+            "oneOf": [{"$ref": "#/components/schemas/Format"}, {"type": "null"}]
+        },
+        "formats": {"type": "array", "items": {"$ref": "#/components/schemas/Format"}},
+        "top_cameras": {
+            "type": "array",
+            "maxItems": 10,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "make": {"type": ["string", "null"]},
+                    "model": {"type": "string"},
+                    "count": _COUNTED,
+                },
+            },
+        },
+        "unknown_camera": _COUNTED,
+        "uploads_per_day": {
+            "type": "array",
+            "minItems": 30,
+            "maxItems": 30,
+            "items": {
+                "type": "object",
+                "properties": {"date": {"type": "string", "format": "date"}, "count": _COUNTED},
+            },
+        },
+        "totals": {
+            "type": "object",
+            "properties": {"images": _COUNTED, "uploads": _COUNTED},
+        },
+    },
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/healthz": {"get": _op("Liveness", {"200": _json({"type": "object"})})},
+    "/readyz": {
+        "get": _op(
+            "Readiness of Redis, the blob store and the search server",
+            {"200": _json({"type": "object"}), "503": PROBLEM},
+        )
+    },
+    "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})})},
+    "/v1/links": {
+        "post": _op(
+            "Create an expiring upload link",
+            {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "url": {"type": "string", "format": "uri"},
+                            "token": {"type": "string"},
+                            "expires_at": {"type": "string", "format": "date-time"},
+                            "max_images": {"type": ["integer", "null"]},
+                        },
+                    },
+                    "Created",
+                ),
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "403": PROBLEM,
+                "422": PROBLEM,
+            },
+            security=ADMIN,
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "expires_in": {"type": "integer", "minimum": 1},
+                                "expires_at": {"type": "string", "format": "date-time"},
+                                "max_images": {"type": "integer", "minimum": 1},
+                            },
+                        }
+                    }
+                },
+            },
+        )
+    },
+    "/v1/links/{link_id}": {
+        "parameters": [_path_param("link_id", "The link's id")],
+        "get": _op(
+            "A link's state",
+            {"200": _json(_LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            security=ADMIN,
+        ),
+        "delete": _op(
+            "Revoke a link",
+            {"200": _json(_LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            security=ADMIN,
+        ),
+    },
+    "/v1/uploads": {
+        "post": _op(
+            "Upload images with the link token in the Authorization header",
+            _UPLOAD_RESPONSES,
+            security=[{"linkToken": []}],
+            requestBody=_UPLOAD_BODY,
+        )
+    },
+    "/v1/uploads/{token}": {
+        "parameters": [_path_param("token", "The upload link's token")],
+        "post": _op("Upload images through a link", _UPLOAD_RESPONSES, requestBody=_UPLOAD_BODY),
+    },
+    "/v1/images": {
+        "get": _op(
+            "Search image metadata (cursor-paginated)",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "images": {"type": "array", "items": _METADATA},
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    }
+                ),
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "403": PROBLEM,
+            },
+            security=ADMIN,
+            parameters=[
+                _query("make", "Camera make, exact"),
+                _query("model", "Camera model, exact"),
+                _query("format", "Pillow format name, e.g. JPEG"),
+                _query("taken_from", "Captured at or after (RFC 3339 or date)"),
+                _query("taken_to", "Captured at or before"),
+                _query("uploaded_from", "Uploaded at or after"),
+                _query("uploaded_to", "Uploaded at or before"),
+                _query("near", "lat,lon"),
+                _query("radius_km", "Radius around near", {"type": "number"}),
+                _query("limit", "Page size (1-100)", {"type": "integer"}),
+                _query("cursor", "next_cursor of the previous page"),
+            ],
+        )
+    },
+    "/v1/images/{image_id}": {
+        "parameters": [_path_param("image_id", "SHA-256 of the image bytes")],
+        "get": _op(
+            "The image bytes (Range and If-None-Match supported)",
+            {
+                "200": {"description": "The image", "content": {"image/*": {}}},
+                "206": {"description": "Part of the image"},
+                "304": {"description": "Not modified"},
+                "404": PROBLEM,
+                "416": PROBLEM,
+            },
+        ),
+        "head": _op("The image's headers", {"200": {"description": "OK"}, "404": PROBLEM}),
+        "delete": _op(
+            "Delete an image: blob, dedup entry and metadata",
+            {"204": {"description": "Deleted"}, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            security=ADMIN,
+        ),
+    },
+    "/v1/images/{image_id}/metadata": {
+        "parameters": [_path_param("image_id", "SHA-256 of the image bytes")],
+        "get": _op(
+            "Extracted metadata",
+            {
+                "200": _json(_METADATA),
+                "202": _json({"type": "object"}, "Stored, not yet indexed"),
+                "404": PROBLEM,
+            },
+        ),
+    },
+    "/v1/stats": {
+        "get": _op(
+            "Statistics: formats, top cameras, uploads per day",
+            {"200": _json(_STATS), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM},
+            security=ADMIN,
+            parameters=[_query("tz", "IANA time zone for uploads_per_day (default UTC)")],
+        )
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Inlet",
+        "version": "1.0.0",
+        "description": "Self-hosted image intake: expiring upload links, content-addressed "
+        "storage, metadata search and statistics. Errors are application/problem+json.",
+    },
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "adminToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "linkToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        },
+        "responses": {
+            "Problem": {
+                "description": "RFC 9457 problem details",
+                "content": {
+                    "application/problem+json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "type": {"type": "string"},
+                                "title": {"type": "string"},
+                                "status": {"type": "integer"},
+                                "detail": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+        "schemas": {
+            "Format": {
+                "type": "object",
+                "properties": {
+                    "format": {"type": "string"},
+                    "mime_type": {"type": "string"},
+                    "count": _COUNTED,
+                },
+            },
+            "UploadResult": {
+                "type": "object",
+                "properties": {
+                    "images": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "filename": {"type": "string"},
+                                "id": {"type": "string"},
+                                "duplicate": {"type": "boolean"},
+                                "url": {"type": "string"},
+                                "error": {
+                                    "type": "object",
+                                    "properties": {
+                                        "status": {"type": "integer"},
+                                        "detail": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+        },
+    },
+}
+
+
+class OpenAPIResource:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = DOCUMENT

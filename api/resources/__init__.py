@@ -1,0 +1,1 @@
+"""Thin Falcon resources: parse the request, call domain code, set the response."""

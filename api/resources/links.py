@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import falcon
+
+from api.auth import require_admin
+from api.errors import Problem
+from inlet import tokens
+from inlet.links import LinkNotFound, LinkStore
+from inlet.settings import Settings
+
+_FIELDS = {"expires_in", "expires_at", "max_images"}
+
+
+def _invalid(field: str, detail: str) -> Problem:
+    return Problem(
+        422,
+        f"{field}: {detail}",
+        slug="invalid-field",
+        title="Invalid request body",
+        field=field,
+    )
+
+
+def parse_link_request(body: Any, *, now: float, max_ttl: int) -> tuple[int, int | None]:
+    """(expires_at epoch seconds, max_images) from a JSON body, or a 422 naming the field."""
+    if not isinstance(body, dict):
+        raise Problem(422, "the body must be a JSON object", slug="invalid-body")
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise _invalid(unknown[0], f"unknown field; accepted: {', '.join(sorted(_FIELDS))}")
+    if ("expires_in" in body) == ("expires_at" in body):
+        raise _invalid("expires_in", "give exactly one of expires_in (seconds) or expires_at")
+    if "expires_in" in body:
+        ttl = body["expires_in"]
+        if not _is_int(ttl) or ttl < 1:
+            raise _invalid("expires_in", "must be a positive integer number of seconds")
+        expires_at = int(now) + ttl
+    else:
+        expires_at = _parse_rfc3339(body["expires_at"])
+        if expires_at <= now:
+            raise _invalid("expires_at", "must be in the future")
+    if expires_at - now > max_ttl:
+        raise _invalid(
+            "expires_in" if "expires_in" in body else "expires_at",
+            f"links may last at most {max_ttl} seconds (LINK_MAX_TTL)",
+        )
+    max_images = body.get("max_images")
+    if max_images is not None and (not _is_int(max_images) or max_images < 1):
+        raise _invalid("max_images", "must be an integer of at least 1")
+    return expires_at, max_images
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_rfc3339(value: Any) -> int:
+    if not isinstance(value, str):
+        raise _invalid("expires_at", "must be an RFC 3339 date-time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise _invalid("expires_at", f"{value!r} is not an RFC 3339 date-time") from None
+    if parsed.tzinfo is None:
+        raise _invalid("expires_at", "must include a UTC offset, e.g. 2030-01-01T00:00:00Z")
+    return int(parsed.astimezone(UTC).timestamp())
+
+
+class LinksResource:
+    def __init__(self, settings: Settings, links: LinkStore) -> None:
+        self.settings = settings
+        self.links = links
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        require_admin(req, self.settings.secret_key)
+        body = req.get_media()
+        expires_at, max_images = parse_link_request(
+            body, now=time.time(), max_ttl=self.settings.link_max_ttl
+        )
+        link = self.links.create(expires_at, max_images)
+        token = tokens.issue(self.settings.secret_key, tokens.TokenKind.LINK, link.id, expires_at)
+        base = (self.settings.public_base_url or req.prefix).rstrip("/")
+        resp.status = falcon.HTTP_201
+        resp.location = f"/v1/links/{link.id}"
+        resp.media = {
+            "id": link.id,
+            "url": f"{base}/v1/uploads/{token}",
+            "token": token,
+            "expires_at": link.as_dict()["expires_at"],
+            "max_images": link.max_images,
+        }
+
+
+class LinkResource:
+    def __init__(self, settings: Settings, links: LinkStore) -> None:
+        self.settings = settings
+        self.links = links
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, link_id: str) -> None:
+        require_admin(req, self.settings.secret_key)
+        try:
+            resp.media = self.links.get(link_id).as_dict()
+        except LinkNotFound:
+            raise _no_link(link_id) from None
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, link_id: str) -> None:
+        require_admin(req, self.settings.secret_key)
+        try:
+            resp.media = self.links.revoke(link_id).as_dict()
+        except LinkNotFound:
+            raise _no_link(link_id) from None
+
+
+def _no_link(link_id: str) -> Problem:
+    return Problem(404, f"no link with id {link_id!r}", slug="not-found")

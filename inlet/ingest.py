@@ -1,0 +1,198 @@
+"""Ingest: stage streamed files, then commit the accepted ones.
+
+Staging reads one file part in chunks into a spooled temporary file (memory up to
+`SPOOL_MEMORY`, disk beyond), hashing as it goes and stopping at the size limit,
+then checks that it is an acceptable image. Nothing is stored while the request
+is still being read: if the multipart body turns out to be malformed, the store,
+the dedup index and the link's quota stay as they were.
+
+Commit, per staged file and in request order: reserve one image of the quota,
+PUT the object (content-addressed, so idempotent) unless the store already has
+it, SADD its hash (the one caller that gets 1 owns "new"), then hand the upload
+event to the workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any, Protocol
+
+from inlet.blobstore import BlobStore, StoreUnavailable
+from inlet.dedup import HashIndex
+from inlet.dispatch import Dispatcher, UploadEvent
+from inlet.images import ImageInfo, ImageRejected, inspect
+from inlet.links import Link, LinkStore
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+SPOOL_MEMORY = 1024 * 1024
+MAX_FILENAME = 255
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass
+class FileResult:
+    filename: str
+    image_id: str | None = None
+    duplicate: bool | None = None
+    status: int | None = None
+    detail: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.image_id is not None and self.status is None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.accepted:
+            return {
+                "filename": self.filename,
+                "id": self.image_id,
+                "duplicate": self.duplicate,
+                "url": f"/v1/images/{self.image_id}",
+            }
+        return {"filename": self.filename, "error": {"status": self.status, "detail": self.detail}}
+
+
+@dataclass
+class Staged:
+    filename: str
+    image_id: str
+    size: int
+    info: ImageInfo
+    spool: IO[bytes] = field(repr=False)
+
+
+def clean_filename(raw: str | None) -> str:
+    """A display name only: never used as a key or a path."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:MAX_FILENAME]
+
+
+class Ingestor:
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        hashes: HashIndex,
+        links: LinkStore,
+        dispatcher: Dispatcher,
+        max_image_bytes: int,
+        max_image_pixels: int,
+    ) -> None:
+        self.blobs = blobs
+        self.hashes = hashes
+        self.links = links
+        self.dispatcher = dispatcher
+        self.max_image_bytes = max_image_bytes
+        self.max_image_pixels = max_image_pixels
+
+    def stage(self, stream: Readable, raw_filename: str | None) -> Staged | FileResult:
+        filename = clean_filename(raw_filename)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+        try:
+            result = self._spool(stream, filename, spool)
+        except BaseException:
+            spool.close()
+            raise
+        if isinstance(result, FileResult):
+            spool.close()
+        return result
+
+    def _spool(self, stream: Readable, filename: str, spool: IO[bytes]) -> Staged | FileResult:
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > self.max_image_bytes:
+                _drain(stream)
+                detail = f"file is larger than the limit of {self.max_image_bytes} bytes"
+                return FileResult(filename, status=413, detail=detail)
+            digest.update(chunk)
+            spool.write(chunk)
+        if size == 0:
+            return FileResult(filename, status=422, detail="file is empty")
+        try:
+            info = inspect(spool, max_pixels=self.max_image_pixels)
+        except ImageRejected as exc:
+            return FileResult(filename, status=exc.status, detail=exc.detail)
+        return Staged(filename, digest.hexdigest(), size, info, spool)
+
+    def commit(self, link: Link, staged: Iterable[Staged | FileResult]) -> list[FileResult]:
+        results: list[FileResult] = []
+        stored_now: set[str] = set()
+        for item in staged:
+            if isinstance(item, FileResult):
+                results.append(item)
+                continue
+            try:
+                results.append(self._commit_one(link, item, stored_now))
+            finally:
+                item.spool.close()
+        return results
+
+    def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> FileResult:
+        if not self.links.reserve(link):
+            return FileResult(
+                item.filename,
+                status=403,
+                detail=f"this link's quota of {link.max_images} images is used up",
+            )
+        try:
+            new, stored = self._store(item, stored_now)
+        except StoreUnavailable:
+            self.links.release(link)
+            log.exception("blob store unavailable while storing %s", item.image_id)
+            return FileResult(
+                item.filename, status=503, detail="the image store is unavailable; try again"
+            )
+        except BaseException:
+            self.links.release(link)
+            raise
+        event = UploadEvent(
+            event_id=uuid.uuid4().hex,
+            image_id=item.image_id,
+            link_id=link.id,
+            uploaded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            duplicate=not new,
+            format=item.info.format,
+        )
+        self.dispatcher.upload_accepted(event, index_image=stored)
+        return FileResult(item.filename, image_id=item.image_id, duplicate=not new)
+
+    def _store(self, item: Staged, stored_now: set[str]) -> tuple[bool, bool]:
+        """Returns (new, stored): whether this upload owns the image, whether bytes were PUT."""
+        image_id = item.image_id
+        if image_id in stored_now:
+            return False, False
+        stored_now.add(image_id)
+        # The SET is only an index: trust "seen" after the store confirms the object.
+        if image_id in self.hashes and self.blobs.exists(image_id):
+            return False, False
+        self.blobs.put(
+            image_id,
+            item.spool,
+            content_type=item.info.mime_type,
+            metadata={
+                "format": item.info.format,
+                "uploaded-at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            },
+        )
+        return self.hashes.add(image_id), True
+
+
+def _drain(stream: Readable) -> None:
+    while stream.read(CHUNK):
+        pass

@@ -1,0 +1,1 @@
+"""Celery workers: extract metadata and index it. Never imports the web layer."""

@@ -1,0 +1,56 @@
+"""The Celery application, configured in one place.
+
+Reliability choices: tasks are acknowledged after they run (`acks_late`) and
+re-queued if the worker process dies (`task_reject_on_worker_lost`), so the
+broker's visibility timeout must exceed the longest a task can legitimately take
+(its hard time limit plus the longest retry countdown).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from inlet.dispatch import INDEX_IMAGE, RECONCILE, RECORD_UPLOAD
+from inlet.settings import Settings
+
+MAX_BACKOFF = 600
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery("inlet", broker=settings.celery_broker_url, set_as_current=False)
+    visibility_timeout = settings.task_time_limit + MAX_BACKOFF + 300
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        enable_utc=True,
+        timezone="UTC",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout,
+            "global_keyprefix": f"{settings.redis_prefix}:celery:",
+        },
+        broker_connection_retry_on_startup=True,
+        broker_pool_limit=10,
+        task_default_queue=f"{settings.redis_prefix}.default",
+        task_routes={
+            INDEX_IMAGE: {"queue": f"{settings.redis_prefix}.default"},
+            RECORD_UPLOAD: {"queue": f"{settings.redis_prefix}.default"},
+            RECONCILE: {"queue": f"{settings.redis_prefix}.default"},
+        },
+        beat_schedule={
+            "reconcile": {"task": RECONCILE, "schedule": float(settings.reconcile_interval)},
+        },
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        worker_hijack_root_logger=False,
+    )
+    if settings.worker_concurrency:
+        app.conf.worker_concurrency = settings.worker_concurrency
+    app.inlet_settings = settings
+    return app

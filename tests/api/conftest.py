@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from falcon import testing
+
+from api.app import create_app
+from inlet.blobstore import S3BlobStore
+from inlet.settings import Settings
+from tests.http import admin_token, bearer
+
+
+@pytest.fixture
+def make_client(
+    settings: Settings, redis_client: Any, blob_store: S3BlobStore
+) -> Callable[..., testing.TestClient]:
+    def build(**changes: Any) -> testing.TestClient:
+        return testing.TestClient(
+            create_app(settings.replace(**changes), redis=redis_client, blobs=blob_store)
+        )
+
+    return build
+
+
+@pytest.fixture
+def client(make_client: Callable[..., testing.TestClient]) -> testing.TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def admin(settings: Settings) -> dict[str, str]:
+    return bearer(admin_token(settings.secret_key))
+
+
+@pytest.fixture
+def new_link(client: testing.TestClient, admin: dict[str, str]) -> Callable[..., dict[str, Any]]:
+    def create(**body: Any) -> dict[str, Any]:
+        body.setdefault("expires_in", 3600)
+        result = client.simulate_post("/v1/links", json=body, headers=admin)
+        assert result.status_code == 201, result.text
+        return dict(result.json)
+
+    return create
