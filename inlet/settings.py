@@ -80,7 +80,7 @@ class Settings:
             else:
                 values[field.name] = raw
         settings = cls(**values)  # type: ignore[arg-type]
-        settings.validate(secret_given="SECRET_KEY" in values)
+        settings.validate(secret_given="secret_key" in values)
         return settings
 
     def validate(self, *, secret_given: bool = True) -> None:

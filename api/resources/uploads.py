@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import falcon
 from falcon.media.multipart import MultipartParseError
+from falcon.util import BufferedReader
 
 from api.auth import bearer, require_link
 from api.errors import Problem
@@ -43,14 +45,23 @@ class UploadsResource:
         )
         if req.content_length is not None and req.content_length > limit:
             raise Problem(413, f"the request is larger than {limit} bytes", slug="too-large")
-        staged = self._stage_all(req)
+        staged = self._stage_all(self._form(req, limit))
         results = self.ingestor.commit(link, staged)
         self._respond(resp, results)
 
-    def _stage_all(self, req: falcon.Request) -> list[Staged | FileResult]:
+    def _form(self, req: falcon.Request, limit: int) -> Iterable[Any]:
+        if req.content_length is not None:
+            return cast(Iterable[Any], req.get_media())
+        # Chunked transfer: no Content-Length, so bound the stream ourselves; past the
+        # bound the body reads as truncated and is refused as malformed.
+        handler = req.options.media_handlers[falcon.MEDIA_MULTIPART]
+        stream = BufferedReader(req.stream.read, limit)
+        return cast(Iterable[Any], handler.deserialize(stream, req.content_type, None))
+
+    def _stage_all(self, form: Iterable[Any]) -> list[Staged | FileResult]:
         staged: list[Staged | FileResult] = []
         try:
-            for part in req.get_media():
+            for part in form:
                 if part.filename is None:
                     continue  # a plain form field; Falcon skips its body
                 if len(staged) >= self.settings.max_files_per_request:

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from falcon import testing
+
+from api.app import create_app
+from devstack.servers import free_port
+from inlet.blobstore import S3BlobStore, make_s3_client
+from inlet.settings import Settings
+from tests.http import assert_problem
+
+
+def test_healthz(client: testing.TestClient) -> None:
+    assert client.simulate_get("/healthz").json == {"status": "ok"}
+
+
+def test_readyz_when_everything_answers(client: testing.TestClient) -> None:
+    result = client.simulate_get("/readyz")
+    assert result.status_code == 200
+    assert set(result.json["checks"].values()) == {"ok"}
+
+
+def test_readyz_names_what_is_down(settings: Settings, redis_client: Any) -> None:
+    dead = S3BlobStore(
+        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "b"
+    )
+    client = testing.TestClient(create_app(settings, redis=redis_client, blobs=dead))
+    doc = assert_problem(client.simulate_get("/readyz"), 503, "s3")
+    assert doc["checks"]["s3"] == "down"
+    assert doc["checks"]["redis"] == "ok"
+    assert client.simulate_get("/healthz").status_code == 200
+
+
+def test_unknown_route_and_method_are_problems(client: testing.TestClient) -> None:
+    assert_problem(client.simulate_get("/nope"), 404)
+    assert_problem(client.simulate_put("/v1/links"), 405)

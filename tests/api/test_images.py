@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from falcon import testing
+
+from api.app import create_app
+from devstack.servers import free_port
+from inlet.blobstore import S3BlobStore, make_s3_client
+from inlet.settings import Settings
+from tests.http import assert_problem, multipart
+from tests.images import make_image
+
+
+@pytest.fixture
+def stored_image(client: testing.TestClient, new_link: Any) -> tuple[str, bytes]:
+    data = make_image("JPEG", size=(120, 80), noise=True, seed=1)
+    body, ctype = multipart([("images", "a.jpg", data, "image/jpeg")])
+    result = client.simulate_post(
+        f"/v1/uploads/{new_link()['token']}", body=body, headers={"Content-Type": ctype}
+    )
+    assert result.status_code == 201
+    return hashlib.sha256(data).hexdigest(), data
+
+
+def test_image_headers(client: testing.TestClient, stored_image: tuple[str, bytes]) -> None:
+    image_id, data = stored_image
+    result = client.simulate_get(f"/v1/images/{image_id}")
+    assert result.status_code == 200
+    assert result.content == data
+    assert result.headers["content-type"] == "image/jpeg"
+    assert result.headers["content-length"] == str(len(data))
+    assert result.headers["etag"] == f'"{image_id}"'
+    assert result.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert result.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in result.headers["content-security-policy"]
+
+
+def test_if_none_match_is_304(client: testing.TestClient, stored_image: tuple[str, bytes]) -> None:
+    image_id, _ = stored_image
+    for header in (f'"{image_id}"', f'W/"{image_id}"', f'"other", "{image_id}"', "*"):
+        result = client.simulate_get(f"/v1/images/{image_id}", headers={"If-None-Match": header})
+        assert result.status_code == 304, header
+        assert result.content == b""
+        assert result.headers["etag"] == f'"{image_id}"'
+    other = client.simulate_get(f"/v1/images/{image_id}", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200
+
+
+def test_if_none_match_does_not_touch_the_store(settings: Settings, redis_client: Any) -> None:
+    dead = S3BlobStore(
+        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "b"
+    )
+    client = testing.TestClient(create_app(settings, redis=redis_client, blobs=dead))
+    image_id = "a" * 64
+    result = client.simulate_get(
+        f"/v1/images/{image_id}", headers={"If-None-Match": f'"{image_id}"'}
+    )
+    assert result.status_code == 304
+    unavailable = client.simulate_get(f"/v1/images/{image_id}")
+    assert_problem(unavailable, 503, "unavailable")
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [("bytes=0-9", 0, 9), ("bytes=10-", 10, None), ("bytes=-5", -5, None)],
+)
+def test_range_requests(
+    client: testing.TestClient,
+    stored_image: tuple[str, bytes],
+    header: str,
+    start: int,
+    end: int | None,
+) -> None:
+    image_id, data = stored_image
+    result = client.simulate_get(f"/v1/images/{image_id}", headers={"Range": header})
+    assert result.status_code == 206
+    expected = data[start:] if end is None else data[start : end + 1]
+    assert result.content == expected
+    assert result.headers["content-length"] == str(len(expected))
+    first = start if start >= 0 else len(data) + start
+    assert (
+        result.headers["content-range"] == f"bytes {first}-{first + len(expected) - 1}/{len(data)}"
+    )
+
+
+def test_unsatisfiable_range_is_416(
+    client: testing.TestClient, stored_image: tuple[str, bytes]
+) -> None:
+    image_id, data = stored_image
+    result = client.simulate_get(f"/v1/images/{image_id}", headers={"Range": "bytes=999999-"})
+    assert_problem(result, 416)
+    assert result.headers["content-range"] == f"bytes */{len(data)}"
+
+
+def test_unsupported_range_serves_everything(
+    client: testing.TestClient, stored_image: tuple[str, bytes]
+) -> None:
+    image_id, data = stored_image
+    result = client.simulate_get(f"/v1/images/{image_id}", headers={"Range": "bytes=0-1,5-6"})
+    assert result.status_code == 200
+    assert result.content == data
+
+
+@pytest.mark.parametrize("image_id", ["0" * 64, "xyz", "A" * 64, "0" * 63])
+def test_unknown_or_malformed_id_is_404(client: testing.TestClient, image_id: str) -> None:
+    assert_problem(client.simulate_get(f"/v1/images/{image_id}"), 404)
