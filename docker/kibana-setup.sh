@@ -1,0 +1,40 @@
+#!/bin/sh
+# One-shot (compose service kibana-setup): creates Kibana data views for Inlet's
+# indices, through their aliases ${INDEX_PREFIX}-images and ${INDEX_PREFIX}-uploads,
+# with `uploaded_at` as the time field. Idempotent: a data view that already exists
+# (same id) is left alone, so changes made to it in Kibana are kept.
+set -eu
+: "${ELASTIC_PASSWORD:?ELASTIC_PASSWORD is not set}"
+KIBANA_URL="${KIBANA_URL:-http://kibana:5601}"
+INDEX_PREFIX="${INDEX_PREFIX:-inlet}"
+. "${SETUP_DIR:-/setup}/lib.sh"
+
+# ensure_data_view NAME DISPLAY_NAME
+ensure_data_view() {
+    alias_name="${INDEX_PREFIX}-$1"
+    status=$(request GET "$KIBANA_URL/api/data_views/data_view/$alias_name")
+    case "$status" in
+        200)
+            echo "data view $alias_name exists"
+            return 0
+            ;;
+        404) ;;
+        *)
+            echo "GET data view $alias_name: HTTP $status $(cat "$RESPONSE_FILE" 2>/dev/null)" >&2
+            return 1
+            ;;
+    esac
+    body="{\"override\":true,\"data_view\":{\"id\":$(json_string "$alias_name"),\
+\"title\":$(json_string "$alias_name"),\"name\":$(json_string "$2"),\
+\"timeFieldName\":\"uploaded_at\"}}"
+    status=$(request POST "$KIBANA_URL/api/data_views/data_view" "$body")
+    if [ "$status" = 200 ]; then
+        echo "data view $alias_name created"
+        return 0
+    fi
+    echo "POST data view $alias_name: HTTP $status $(cat "$RESPONSE_FILE" 2>/dev/null)" >&2
+    return 1
+}
+
+retry "data view ${INDEX_PREFIX}-images" ensure_data_view images "Inlet images"
+retry "data view ${INDEX_PREFIX}-uploads" ensure_data_view uploads "Inlet uploads"
