@@ -282,6 +282,23 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         ),
     },
+    "/v1/failures": {
+        "get": _op(
+            "Tasks that failed for good (dead letters), newest first",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"failures": {"type": "array", "items": {"type": "object"}}},
+                    }
+                ),
+                "401": PROBLEM,
+                "403": PROBLEM,
+            },
+            security=ADMIN,
+            parameters=[_query("limit", "At most this many (1-1000)", {"type": "integer"})],
+        )
+    },
     "/v1/stats": {
         "get": _op(
             "Statistics: formats, top cameras, uploads per day",

@@ -85,7 +85,7 @@ class BlobStore(Protocol):
 
     def open(self, image_id: str, *, byte_range: str | None = None) -> BlobStream: ...
 
-    def read_prefix(self, image_id: str, length: int) -> bytes: ...
+    def read_range(self, image_id: str, start: int, length: int) -> bytes: ...
 
     def delete(self, image_id: str) -> None: ...
 
@@ -180,8 +180,8 @@ class S3BlobStore:
             content_range=resp.get("ContentRange"),
         )
 
-    def read_prefix(self, image_id: str, length: int) -> bytes:
-        stream = self.open(image_id, byte_range=f"bytes=0-{length - 1}")
+    def read_range(self, image_id: str, start: int, length: int) -> bytes:
+        stream = self.open(image_id, byte_range=f"bytes={start}-{start + length - 1}")
         try:
             return stream.read()
         finally:

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 INDEX_IMAGE = "inlet.index_image"
 RECORD_UPLOAD = "inlet.record_upload"
 RECONCILE = "inlet.reconcile"
+DELETE_IMAGE = "inlet.delete_image"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class UploadEvent:
 class Dispatcher(Protocol):
     def upload_accepted(self, event: UploadEvent, *, index_image: bool) -> None: ...
 
+    def image_deleted(self, image_id: str) -> None: ...
+
 
 class CeleryDispatcher:
     def __init__(self, celery_app: Any) -> None:
@@ -47,3 +50,7 @@ class CeleryDispatcher:
                 self.celery.send_task(INDEX_IMAGE, args=[event.image_id])
         except Exception:
             log.exception("could not queue tasks for upload %s", event.event_id)
+
+    def image_deleted(self, image_id: str) -> None:
+        # Unlike uploads, a failure here is the caller's to report: the admin retries.
+        self.celery.send_task(DELETE_IMAGE, args=[image_id])

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from celery import Celery
 
-from inlet.dispatch import INDEX_IMAGE, RECONCILE, RECORD_UPLOAD
+from inlet.dispatch import RECONCILE
 from inlet.settings import Settings
-
-MAX_BACKOFF = 600
 
 
 def create_celery(settings: Settings) -> Celery:
     app = Celery("inlet", broker=settings.celery_broker_url, set_as_current=False)
-    visibility_timeout = settings.task_time_limit + MAX_BACKOFF + 300
+    visibility_timeout = settings.task_time_limit + settings.retry_backoff_max + 300
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -38,13 +36,15 @@ def create_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_pool_limit=10,
         task_default_queue=f"{settings.redis_prefix}.default",
-        task_routes={
-            INDEX_IMAGE: {"queue": f"{settings.redis_prefix}.default"},
-            RECORD_UPLOAD: {"queue": f"{settings.redis_prefix}.default"},
-            RECONCILE: {"queue": f"{settings.redis_prefix}.default"},
-        },
         beat_schedule={
             "reconcile": {"task": RECONCILE, "schedule": float(settings.reconcile_interval)},
+        },
+        # Retries of transient failures: exponential backoff with jitter, bounded.
+        task_annotations={
+            "*": {
+                "max_retries": settings.task_max_retries,
+                "retry_backoff_max": settings.retry_backoff_max,
+            }
         },
         worker_send_task_events=True,
         task_send_sent_event=True,

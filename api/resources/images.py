@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import falcon
 
@@ -11,6 +12,7 @@ from inlet.blobstore import BlobStore, RangeNotSatisfiable, is_image_id
 IMMUTABLE = "public, max-age=31536000, immutable"
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+Responder = Callable[[falcon.Request, falcon.Response, str], None]
 
 
 def etag_for(image_id: str) -> str:
@@ -42,8 +44,12 @@ def single_range(header: str | None) -> str | None:
 
 
 class ImageResource:
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, delete: Responder) -> None:
         self.blobs = blobs
+        self.delete = delete
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        self.delete(req, resp, image_id)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         if not is_image_id(image_id):

@@ -1,0 +1,91 @@
+"""The Celery tasks: small, take ids, idempotent, retried with backoff when a
+backend is unreachable, recorded as dead letters when they fail for good."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from inlet import deadletter
+from inlet.blobstore import StoreUnavailable
+from inlet.dispatch import DELETE_IMAGE, INDEX_IMAGE, RECONCILE, RECORD_UPLOAD
+from inlet.settings import Settings
+from search.errors import SearchUnavailable
+from tasks import pipeline
+from tasks.context import Context, context_for
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (StoreUnavailable, SearchUnavailable, redis.exceptions.ConnectionError)
+
+
+class InletTask(Task):  # type: ignore[misc]
+    autoretry_for = TRANSIENT
+    retry_backoff = 2
+    retry_jitter = True
+
+    @property
+    def ctx(self) -> Context:
+        settings: Settings = self.app.inlet_settings
+        return context_for(settings)
+
+    def on_retry(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        if isinstance(exc, SearchUnavailable):
+            self.ctx.search_failed()
+        log.warning("%s[%s] will retry: %s", self.name, task_id, exc)
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        record_failure(self, task_id, args, kwargs, exc)
+
+
+def record_failure(task: Any, task_id: str, args: Any, kwargs: Any, exc: BaseException) -> None:
+    settings: Settings = task.app.inlet_settings
+    try:
+        deadletter.record(
+            context_for(settings).redis,
+            settings.redis_prefix,
+            task=task.name,
+            task_id=task_id,
+            args=args,
+            kwargs=kwargs,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    except redis.exceptions.RedisError:
+        log.exception("could not record the failure of %s[%s]", task.name, task_id)
+
+
+@shared_task(name=INDEX_IMAGE, base=InletTask, bind=True)
+def index_image(self: InletTask, image_id: str) -> None:
+    try:
+        pipeline.index_image(self.ctx, image_id)
+    except SoftTimeLimitExceeded:
+        log.error("metadata extraction of %s exceeded its time limit", image_id)
+        pipeline.index_without_metadata(self.ctx, image_id, pipeline.TIME_LIMIT_NOTE)
+        record_failure(
+            self, self.request.id, [image_id], {}, SoftTimeLimitExceeded(pipeline.TIME_LIMIT_NOTE)
+        )
+
+
+@shared_task(name=RECORD_UPLOAD, base=InletTask, bind=True)
+def record_upload(self: InletTask, **event: Any) -> None:
+    pipeline.record_upload(self.ctx, event)
+
+
+@shared_task(name=DELETE_IMAGE, base=InletTask, bind=True)
+def delete_image(self: InletTask, image_id: str) -> None:
+    pipeline.delete_image(self.ctx, image_id)
+
+
+@shared_task(name=RECONCILE, base=InletTask, bind=True)
+def reconcile(self: InletTask) -> int:
+    return pipeline.reconcile(
+        self.ctx, lambda image_id: self.app.send_task(INDEX_IMAGE, args=[image_id])
+    )

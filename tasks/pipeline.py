@@ -1,0 +1,107 @@
+"""What the tasks do, as plain functions of a :class:`~tasks.context.Context`.
+
+Tests call these directly, without a broker. Every write carries an explicit
+document id, so running any of them twice leaves the index as once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import cache
+from itertools import islice
+from typing import Any, BinaryIO, cast
+
+from inlet.blobstore import BlobInfo
+from search import service
+from search.documents import image_document, upload_document
+from tasks.context import Context
+
+log = logging.getLogger(__name__)
+
+Extractor = Callable[[BinaryIO, int], dict[str, Any]]
+RECONCILE_BATCH = 500
+TIME_LIMIT_NOTE = "metadata extraction exceeded its time limit"
+
+
+@cache
+def load_extractor(path: str) -> Extractor:
+    module, _, name = path.partition(":")
+    func: Extractor = getattr(importlib.import_module(module), name)
+    return func
+
+
+def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
+    """Extract and index one stored image; None when it is no longer stored."""
+    from inlet.rangefile import RangeFile
+
+    try:
+        info = ctx.blobs.head(image_id)
+    except FileNotFoundError:
+        log.info("image %s is no longer stored; nothing to index", image_id)
+        return None
+    extract = load_extractor(ctx.settings.metadata_extractor)
+    reader = RangeFile(
+        lambda start, length: ctx.blobs.read_range(image_id, start, length), info.size
+    )
+    metadata = extract(cast(BinaryIO, reader), info.size)
+    return _index(ctx, image_id, info, metadata)
+
+
+def index_without_metadata(ctx: Context, image_id: str, note: str) -> dict[str, Any] | None:
+    """Index what the upload already established when extraction cannot finish."""
+    try:
+        info = ctx.blobs.head(image_id)
+    except FileNotFoundError:
+        return None
+    return _index(ctx, image_id, info, {"size_bytes": info.size, "metadata_error": note})
+
+
+def _index(ctx: Context, image_id: str, info: BlobInfo, metadata: dict[str, Any]) -> dict[str, Any]:
+    # The upload validated the format and stored it with the object: a fallback when
+    # extraction could not identify the bytes.
+    metadata.setdefault("format", info.metadata.get("format"))
+    metadata.setdefault("mime_type", info.content_type)
+    uploaded_at = info.metadata.get("uploaded-at") or datetime.now(UTC).isoformat()
+    doc = image_document(image_id, metadata, uploaded_at)
+    service.index_image(ctx.es, ctx.indices(), doc)
+    return doc
+
+
+def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any]:
+    doc = upload_document(
+        event["event_id"],
+        event["image_id"],
+        event["link_id"],
+        event["uploaded_at"],
+        bool(event["duplicate"]),
+        event.get("format"),
+    )
+    service.record_upload(ctx.es, ctx.indices(), doc)
+    return doc
+
+
+def delete_image(ctx: Context, image_id: str) -> None:
+    service.delete_image(ctx.es, ctx.indices(), image_id)
+
+
+def unindexed_images(ctx: Context) -> Iterator[str]:
+    """Stored images that have no document yet, checked in batches."""
+    names = ctx.indices()
+    ids = ctx.blobs.iter_ids()
+    while batch := list(islice(ids, RECONCILE_BATCH)):
+        found = service.indexed_ids(ctx.es, names, batch)
+        yield from (image_id for image_id in batch if image_id not in found)
+
+
+def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:
+    """Queue a metadata job for every stored image missing from the index."""
+    queued = 0
+    for image_id in unindexed_images(ctx):
+        queue(image_id)
+        queued += 1
+    if queued:
+        log.warning("reconcile: queued %d stored image(s) missing from the index", queued)
+    return queued
