@@ -85,8 +85,6 @@ class BlobStore(Protocol):
 
     def open(self, image_id: str, *, byte_range: str | None = None) -> BlobStream: ...
 
-    def read_range(self, image_id: str, start: int, length: int) -> bytes: ...
-
     def delete(self, image_id: str) -> None: ...
 
     def iter_ids(self) -> Iterator[str]: ...
@@ -179,13 +177,6 @@ class S3BlobStore:
             content_type=resp.get("ContentType", "application/octet-stream"),
             content_range=resp.get("ContentRange"),
         )
-
-    def read_range(self, image_id: str, start: int, length: int) -> bytes:
-        stream = self.open(image_id, byte_range=f"bytes={start}-{start + length - 1}")
-        try:
-            return stream.read()
-        finally:
-            stream.close()
 
     def delete(self, image_id: str) -> None:
         with _translated(image_id):

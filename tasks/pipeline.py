@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any, BinaryIO, cast
 
 from inlet.blobstore import BlobInfo
+from inlet.rangefile import RangeFile, blob_range_reader
 from search import service
 from search.documents import image_document, upload_document
 from tasks.context import Context
@@ -35,17 +36,13 @@ def load_extractor(path: str) -> Extractor:
 
 def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
     """Extract and index one stored image; None when it is no longer stored."""
-    from inlet.rangefile import RangeFile
-
     try:
         info = ctx.blobs.head(image_id)
     except FileNotFoundError:
         log.info("image %s is no longer stored; nothing to index", image_id)
         return None
     extract = load_extractor(ctx.settings.metadata_extractor)
-    reader = RangeFile(
-        lambda start, length: ctx.blobs.read_range(image_id, start, length), info.size
-    )
+    reader = RangeFile(blob_range_reader(ctx.blobs, image_id), info.size)
     metadata = extract(cast(BinaryIO, reader), info.size)
     return _index(ctx, image_id, info, metadata)
 

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from devstack import servers
 from inlet.blobstore import S3BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
+from search.client import make_client
+from search.indices import IndexNames, drop_indices, ensure_indices
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
@@ -92,3 +95,16 @@ def blob_store(settings: Settings) -> S3BlobStore:
     store = make_blob_store(settings)
     store.ensure_bucket()
     return store
+
+
+@pytest.fixture
+def es(settings: Settings) -> Iterator[Elasticsearch]:
+    client = make_client(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def names(es: Elasticsearch, settings: Settings) -> Iterator[IndexNames]:
+    yield ensure_indices(es, settings.index_prefix)
+    drop_indices(es, settings.index_prefix)

@@ -4,22 +4,27 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from elasticsearch import Elasticsearch
 from falcon import testing
 
 from api.app import create_app
 from inlet.blobstore import S3BlobStore
 from inlet.settings import Settings
+from search.indices import IndexNames
 from tests.http import admin_token, bearer
 
 
 @pytest.fixture
 def make_client(
-    settings: Settings, redis_client: Any, blob_store: S3BlobStore
+    settings: Settings,
+    redis_client: Any,
+    blob_store: S3BlobStore,
+    es: Elasticsearch,
+    names: IndexNames,
 ) -> Callable[..., testing.TestClient]:
     def build(**changes: Any) -> testing.TestClient:
-        return testing.TestClient(
-            create_app(settings.replace(**changes), redis=redis_client, blobs=blob_store)
-        )
+        app = create_app(settings.replace(**changes), redis=redis_client, blobs=blob_store, es=es)
+        return testing.TestClient(app)
 
     return build
 

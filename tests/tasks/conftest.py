@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from inlet.blobstore import S3BlobStore
+from inlet.settings import Settings
+from search.indices import IndexNames
+from tasks.context import Context
+
+
+@pytest.fixture
+def ctx(
+    settings: Settings,
+    blob_store: S3BlobStore,
+    es: Elasticsearch,
+    names: IndexNames,
+    redis_client: Any,
+) -> Context:
+    return Context(settings=settings, blobs=blob_store, es=es, redis=redis_client)
+
+
+def store(blobs: S3BlobStore, image_id: str, data: bytes, fmt: str, uploaded_at: str) -> None:
+    blobs.put(
+        image_id,
+        io.BytesIO(data),
+        content_type=f"image/{fmt.lower()}",
+        metadata={"format": fmt, "uploaded-at": uploaded_at},
+    )
