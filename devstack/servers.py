@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -186,6 +187,7 @@ def inlet_env(
         S3_SECRET_KEY=env.get("S3_SECRET_KEY", "testing"),
         ELASTICSEARCH_URL=search_url,
         PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
     )
     env.update(extra or {})
     return env

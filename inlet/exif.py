@@ -1,61 +1,58 @@
-"""Inlet's metadata fields from decoded EXIF tags, whichever parser decoded them.
+"""EXIF: a reader for the few tags Inlet indexes, and the fields made from them.
 
-Pillow and exifread both end up here as three plain mappings from tag number to value
-(IFD0, the Exif IFD and the GPS IFD). Cameras write a lot of junk; a field is only
-returned when it means something, so the index never holds an empty make, a
-``0000:00:00`` date, a NaN f-number or a fix at 0°N 0°E.
+:func:`read_tags` reads IFD0, the Exif IFD and the GPS IFD of a TIFF-structured block
+(the EXIF inside a JPEG, PNG, WebP or HEIF, or a TIFF file itself), decoding only the
+wanted tags. Pillow's own EXIF parser decodes every tag of every IFD it reads,
+MakerNote included, which for a camera JPEG costs several times the image open.
+
+:func:`fields` turns tags (from that reader or from exifread) into index fields.
+Cameras write a lot of junk; a field is only returned when it means something, so
+the index never holds an empty make, a ``0000:00:00`` date, a NaN f-number or a fix
+at 0°N 0°E.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
-from PIL.ExifTags import GPS, Base
+# Tag numbers (TIFF 6.0, EXIF 2.32).
+MAKE, MODEL, ORIENTATION, DATETIME = 0x010F, 0x0110, 0x0112, 0x0132
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+EXPOSURE_TIME, F_NUMBER, ISO_SPEED_RATINGS, ISO_SPEED = 0x829A, 0x829D, 0x8827, 0x8833
+DATETIME_ORIGINAL, DATETIME_DIGITIZED = 0x9003, 0x9004
+OFFSET_TIME, OFFSET_TIME_ORIGINAL, OFFSET_TIME_DIGITIZED = 0x9010, 0x9011, 0x9012
+SUBSEC_TIME, SUBSEC_TIME_ORIGINAL, SUBSEC_TIME_DIGITIZED = 0x9290, 0x9291, 0x9292
+FOCAL_LENGTH, LENS_MODEL = 0x920A, 0xA434
+GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
 
-# The tags each IFD is read for: parsers only decode these, so one broken tag elsewhere
-# costs nothing.
-IFD0_TAGS = (Base.Make, Base.Model, Base.Orientation, Base.DateTime)
-EXIF_TAGS = (
-    Base.DateTimeOriginal,
-    Base.DateTimeDigitized,
-    Base.SubsecTime,
-    Base.SubsecTimeOriginal,
-    Base.SubsecTimeDigitized,
-    Base.OffsetTime,
-    Base.OffsetTimeOriginal,
-    Base.OffsetTimeDigitized,
-    Base.LensModel,
-    Base.ISOSpeedRatings,
-    Base.ISOSpeed,
-    Base.FNumber,
-    Base.ExposureTime,
-    Base.FocalLength,
+IFD0_TAGS = frozenset({MAKE, MODEL, ORIENTATION, DATETIME, EXIF_IFD, GPS_IFD})
+EXIF_TAGS = frozenset(
+    {
+        *(DATETIME_ORIGINAL, DATETIME_DIGITIZED, LENS_MODEL, FOCAL_LENGTH),
+        *(SUBSEC_TIME, SUBSEC_TIME_ORIGINAL, SUBSEC_TIME_DIGITIZED),
+        *(OFFSET_TIME, OFFSET_TIME_ORIGINAL, OFFSET_TIME_DIGITIZED),
+        *(ISO_SPEED_RATINGS, ISO_SPEED, F_NUMBER, EXPOSURE_TIME),
+    }
 )
-GPS_TAGS = (
-    GPS.GPSLatitudeRef,
-    GPS.GPSLatitude,
-    GPS.GPSLongitudeRef,
-    GPS.GPSLongitude,
-    GPS.GPSAltitudeRef,
-    GPS.GPSAltitude,
-)
+GPS_TAGS = frozenset({GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT})
 
-# (date, sub-second, UTC offset) in the order the capture time is looked for. The date
-# of the last one lives in IFD0, all the others in the Exif IFD.
+# (name, date, sub-second, UTC offset), in the order the capture time is looked for.
+# The last date lives in IFD0, everything else in the Exif IFD.
 _DATE_TAGS = (
-    (Base.DateTimeOriginal, Base.SubsecTimeOriginal, Base.OffsetTimeOriginal),
-    (Base.DateTimeDigitized, Base.SubsecTimeDigitized, Base.OffsetTimeDigitized),
-    (Base.DateTime, Base.SubsecTime, Base.OffsetTime),
+    ("DateTimeOriginal", DATETIME_ORIGINAL, SUBSEC_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL),
+    ("DateTimeDigitized", DATETIME_DIGITIZED, SUBSEC_TIME_DIGITIZED, OFFSET_TIME_DIGITIZED),
+    ("DateTime", DATETIME, SUBSEC_TIME, OFFSET_TIME),
 )
 _DATE_RE = re.compile(r"(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
 _SUBSEC_RE = re.compile(r"\d{1,9}")
 _OFFSET_RE = re.compile(r"[+-](\d\d):(\d\d)")
-# Placeholders cameras write when the clock was never set.
-_BLANK_DATE_CHARS = "0: -T"
+_BLANK_DATE_CHARS = "0: -T"  # what cameras whose clock was never set write
 _COORD_DECIMALS = 7  # about a centimetre; more digits are float noise
 
 
@@ -65,25 +62,149 @@ class Tags(NamedTuple):
     gps: Mapping[int, Any]
 
 
+# --- reading -------------------------------------------------------------------------
+
+# TIFF field type -> (struct code, bytes per value); a rational is two values.
+_FIELD_TYPES = {
+    1: ("B", 1),
+    2: ("s", 1),
+    3: ("H", 2),
+    4: ("L", 4),
+    5: ("L", 8),
+    6: ("b", 1),
+    7: ("s", 1),
+    8: ("h", 2),
+    9: ("l", 4),
+    10: ("l", 8),
+    11: ("f", 4),
+    12: ("d", 8),
+    13: ("L", 4),  # IFD: how some writers type the sub-IFD pointers
+}
+_RATIONAL_TYPES = (5, 10)
+_MAX_FIELD_BYTES = 4096  # every tag read here is short; a larger count is corruption
+_ENDIANS = {b"II*\x00": "<", b"MM\x00*": ">"}
+
+
+@dataclass(frozen=True)
+class TiffBlock:
+    """TIFF-structured data; its offsets count from ``read_at(0, ...)``."""
+
+    read_at: Callable[[int, int], bytes]
+    size: int
+    endian: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TiffBlock | None:
+        data = data.removeprefix(b"Exif\x00\x00")
+        endian = _ENDIANS.get(data[:4])
+        if endian is None:
+            return None
+        return cls(lambda offset, length: data[offset : offset + length], len(data), endian)
+
+    @classmethod
+    def from_stream(cls, stream: IO[bytes], size: int) -> TiffBlock | None:
+        def read_at(offset: int, length: int) -> bytes:
+            stream.seek(offset)
+            return stream.read(length)
+
+        endian = _ENDIANS.get(read_at(0, 4))
+        return None if endian is None else cls(read_at, size, endian)
+
+
+def read_tags(block: TiffBlock, notes: list[str]) -> Tags:
+    """The tags :func:`fields` uses, from IFD0 and the Exif and GPS IFDs it points to."""
+    (first,) = struct.unpack(block.endian + "L", block.read_at(4, 4))
+    ifd0 = read_ifd(block, first, IFD0_TAGS, "IFD0", notes)
+    exif_ifd = (
+        read_ifd(block, ifd0.pop(EXIF_IFD), EXIF_TAGS, "Exif", notes) if EXIF_IFD in ifd0 else {}
+    )
+    gps = read_ifd(block, ifd0.pop(GPS_IFD), GPS_TAGS, "GPS", notes) if GPS_IFD in ifd0 else {}
+    return Tags(ifd0, exif_ifd, gps)
+
+
+def read_ifd(
+    block: TiffBlock, offset: Any, wanted: frozenset[int], name: str, notes: list[str]
+) -> dict[int, Any]:
+    """The ``wanted`` tags of the IFD at ``offset``; the others are skipped undecoded.
+
+    No offset or count is trusted: a damaged entry is skipped with a note and the rest
+    of the IFD still counts.
+    """
+    if not isinstance(offset, int) or not 0 < offset <= block.size - 2:
+        notes.append(f"{name} IFD offset {offset!r} is outside the EXIF data")
+        return {}
+    head = block.read_at(offset, 2)
+    if len(head) < 2:
+        notes.append(f"{name} IFD is missing")
+        return {}
+    (count,) = struct.unpack(block.endian + "H", head)
+    available = (block.size - offset - 2) // 12
+    if count > available:
+        notes.append(f"{name} IFD truncated: {available} of {count} entries")
+        count = available
+    entries = block.read_at(offset + 2, 12 * count)
+    entries = entries[: len(entries) - len(entries) % 12]  # shorter than promised: no raise
+    found: dict[int, Any] = {}
+    for tag, kind, n, inline in struct.iter_unpack(block.endian + "HHL4s", entries):
+        if tag in wanted and tag not in found:
+            value = _field(block, kind, n, inline)
+            if value is None:
+                notes.append(f"{name} tag 0x{tag:04X} unreadable")
+            else:
+                found[tag] = value
+    return found
+
+
+def _field(block: TiffBlock, kind: int, count: int, inline: bytes) -> Any:
+    code, unit = _FIELD_TYPES.get(kind, ("", 0))
+    size = count * unit
+    if not code or not 0 < size <= _MAX_FIELD_BYTES:
+        return None
+    if size <= 4:
+        data = inline[:size]
+    else:
+        (pointer,) = struct.unpack(block.endian + "L", inline)
+        if pointer + size > block.size:
+            return None
+        data = block.read_at(pointer, size)
+        if len(data) != size:
+            return None
+    if code == "s":
+        return data
+    if kind in _RATIONAL_TYPES:
+        pairs = struct.unpack(f"{block.endian}{2 * count}{code}", data)
+        # x/0 becomes NaN, which number() drops (as it drops Pillow's and exifread's).
+        values: tuple[Any, ...] = tuple(
+            num / den if den else math.nan for num, den in zip(pairs[::2], pairs[1::2], strict=True)
+        )
+    else:
+        values = struct.unpack(f"{block.endian}{count}{code}", data)
+    return values[0] if count == 1 else values
+
+
+# --- fields --------------------------------------------------------------------------
+
+
 def fields(tags: Tags, notes: list[str]) -> dict[str, Any]:
-    """The metadata fields that ``tags`` hold; problems worth reporting go to ``notes``."""
-    ifd0, exif, gps = tags
+    """The index fields that ``tags`` hold; problems worth reporting go to ``notes``."""
+    ifd0, exif_ifd, gps = tags
     out: dict[str, Any] = {
-        "orientation": orientation(ifd0.get(Base.Orientation)),
-        "make": text(ifd0.get(Base.Make), "Make", notes),
-        "model": text(ifd0.get(Base.Model), "Model", notes),
-        "lens": text(exif.get(Base.LensModel), "LensModel", notes),
+        "orientation": orientation(ifd0.get(ORIENTATION)),
+        "make": text(ifd0.get(MAKE), "Make", notes),
+        "model": text(ifd0.get(MODEL), "Model", notes),
+        "lens": text(exif_ifd.get(LENS_MODEL), "LensModel", notes),
         "taken_at": taken_at(tags, notes),
-        "iso": iso(exif),
-        "f_number": positive(exif.get(Base.FNumber)),
-        "exposure_time": positive(exif.get(Base.ExposureTime)),
-        "focal_length": positive(exif.get(Base.FocalLength)),
+        "iso": iso(exif_ifd),
+        "f_number": positive(exif_ifd.get(F_NUMBER)),
+        "exposure_time": positive(exif_ifd.get(EXPOSURE_TIME)),
+        "focal_length": positive(exif_ifd.get(FOCAL_LENGTH)),
     }
-    where = location(gps, notes)
-    if where is not None:
-        out["location"] = where
-        # A height without a usable position is as doubtful as the position was.
-        out["altitude"] = altitude(gps)
+    if gps:
+        where = location(gps, notes)
+        if where is not None:
+            out["location"] = where
+            # A height without a usable position is as doubtful as the position was.
+            out["altitude"] = altitude(gps)
     return {key: value for key, value in out.items() if value is not None}
 
 
@@ -92,35 +213,23 @@ def text(value: Any, name: str = "", notes: list[str] | None = None) -> str | No
     if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
         value = bytes(v & 0xFF for v in value)  # written as BYTE instead of ASCII
     if isinstance(value, bytes):
-        value = _decode(value)
+        try:
+            decoded = value.decode("utf-8")  # phones write UTF-8 into "ASCII" fields
+        except UnicodeDecodeError:
+            decoded = value.decode("latin-1")
     elif isinstance(value, str):
-        value = _redecode(value)
+        decoded = value
     else:
         return None
-    for part in value.split("\x00"):
-        part = part.strip()  # noqa: PLW2901 - the trimmed part is the value
-        if part:
-            if not part.isprintable() or "\ufffd" in part:
+    for part in decoded.split("\x00"):
+        stripped = part.strip()
+        if stripped:
+            if not stripped.isprintable():
                 if notes is not None:
-                    notes.append(f"unreadable {name or 'text'} {part[:32]!r}")
+                    notes.append(f"unreadable {name or 'text'} {stripped[:32]!r}")
                 return None
-            return part
+            return stripped
     return None
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _redecode(value: str) -> str:
-    # Pillow decodes ASCII fields as Latin-1, but phones write UTF-8 there.
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
 
 
 def number(value: Any) -> float | None:
@@ -154,24 +263,24 @@ def orientation(value: Any) -> int | None:
     return result if result is not None and 1 <= result <= 8 else None
 
 
-def iso(exif: Mapping[int, Any]) -> int | None:
-    result = integer(exif.get(Base.ISOSpeedRatings))
+def iso(exif_ifd: Mapping[int, Any]) -> int | None:
+    result = integer(exif_ifd.get(ISO_SPEED_RATINGS))
     if result is None or result <= 0 or result == 0xFFFF:
         # 65535 means "too high for this tag"; EXIF 2.3 puts the real value in ISOSpeed.
-        result = integer(exif.get(Base.ISOSpeed)) or result
+        result = integer(exif_ifd.get(ISO_SPEED)) or result
     return result if result is not None and result > 0 else None
 
 
 def taken_at(tags: Tags, notes: list[str]) -> str | None:
     """ISO 8601 capture time: the first readable of DateTimeOriginal, -Digitized, DateTime."""
-    for date_tag, subsec_tag, offset_tag in _DATE_TAGS:
-        ifd = tags.ifd0 if date_tag == Base.DateTime else tags.exif
-        raw = text(ifd.get(date_tag), date_tag.name, notes)
+    for name, date_tag, subsec_tag, offset_tag in _DATE_TAGS:
+        ifd = tags.ifd0 if date_tag == DATETIME else tags.exif
+        raw = text(ifd.get(date_tag), name, notes)
         if not raw or not raw.strip(_BLANK_DATE_CHARS):
             continue  # a clock that was never set is no damage
         stamp = _iso_datetime(raw)
         if stamp is None:
-            notes.append(f"unreadable {date_tag.name} {raw[:32]!r}")
+            notes.append(f"unreadable {name} {raw[:32]!r}")
             continue
         subsec = text(tags.exif.get(subsec_tag))
         if subsec and _SUBSEC_RE.fullmatch(subsec):
@@ -186,7 +295,8 @@ def _iso_datetime(raw: str) -> str | None:
         return None
     try:
         # Naive on purpose: EXIF times are local, the offset (if any) comes separately.
-        moment = datetime(*(int(part) for part in match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        moment = datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
     return moment.isoformat()
@@ -201,8 +311,8 @@ def _utc_offset(raw: str | None) -> str:
 
 
 def location(gps: Mapping[int, Any], notes: list[str]) -> dict[str, float] | None:
-    lat = _coordinate(gps.get(GPS.GPSLatitude), gps.get(GPS.GPSLatitudeRef), "N", "S")
-    lon = _coordinate(gps.get(GPS.GPSLongitude), gps.get(GPS.GPSLongitudeRef), "E", "W")
+    lat = _coordinate(gps.get(GPS_LAT), gps.get(GPS_LAT_REF), "N", "S")
+    lon = _coordinate(gps.get(GPS_LON), gps.get(GPS_LON_REF), "E", "W")
     if lat is None or lon is None:
         return None
     if abs(lat) > 90 or abs(lon) > 180:
@@ -217,10 +327,12 @@ def _coordinate(value: Any, ref: Any, plus: str, minus: str) -> float | None:
     parts = value if isinstance(value, (tuple, list)) else (value,)
     if not 1 <= len(parts) <= 3:
         return None
-    numbers = [number(part) for part in parts]
-    if any(n is None for n in numbers):
-        return None
-    degrees = sum(n / 60**i for i, n in enumerate(numbers) if n is not None)
+    degrees = 0.0
+    for part, scale in zip(parts, (1.0, 60.0, 3600.0), strict=False):
+        part_value = number(part)
+        if part_value is None:
+            return None
+        degrees += part_value / scale
     hemisphere = (text(ref) or "")[:1].upper()
     if hemisphere == minus:
         return -abs(degrees)
@@ -228,10 +340,10 @@ def _coordinate(value: Any, ref: Any, plus: str, minus: str) -> float | None:
 
 
 def altitude(gps: Mapping[int, Any]) -> float | None:
-    metres = number(gps.get(GPS.GPSAltitude))
+    metres = number(gps.get(GPS_ALT))
     if metres is None:
         return None
-    ref = gps.get(GPS.GPSAltitudeRef)
-    if isinstance(ref, bytes):  # Pillow hands BYTE tags over as bytes
+    ref = gps.get(GPS_ALT_REF)
+    if isinstance(ref, bytes):  # exifread hands some BYTE tags over as bytes
         ref = ref[0] if ref else None
     return -abs(metres) if integer(ref) == 1 else metres

@@ -15,13 +15,6 @@ from inlet.settings import Settings
 from search import queries, service
 from search.indices import IndexNames
 
-# Internal bookkeeping that callers of the API do not need.
-_HIDDEN = {"indexed_at"}
-
-
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in doc.items() if key not in _HIDDEN}
-
 
 def _invalid(exc: queries.InvalidFilter) -> Problem:
     return Problem(400, str(exc), slug="invalid-parameter", parameter=exc.param)
@@ -38,7 +31,7 @@ class MetadataResource:
             raise Problem(404, "image ids are 64 lowercase hex digits (SHA-256)", slug="not-found")
         doc = service.get_image(self.es, self.names, image_id)
         if doc is not None:
-            resp.media = _public(doc)
+            resp.media = doc
             return
         if self.blobs.exists(image_id):
             resp.status = falcon.HTTP_202
@@ -65,7 +58,7 @@ class ImageSearchResource:
             )
         except queries.InvalidFilter as exc:
             raise _invalid(exc) from None
-        resp.media = {"images": [_public(doc) for doc in items], "next_cursor": cursor}
+        resp.media = {"images": items, "next_cursor": cursor}
 
 
 class StatsResource:

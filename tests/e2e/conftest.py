@@ -1,13 +1,16 @@
-"""One Inlet deployment for the end-to-end tests: gunicorn and a Celery worker as
-real subprocesses, in front of the session's real servers."""
+"""Inlet deployments for the end-to-end tests: gunicorn and a Celery worker as real
+subprocesses in front of real servers. Each test module gets a fresh deployment
+(its own bucket, key prefix and indices), so statistics start from zero."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -15,9 +18,13 @@ import requests
 from devstack import servers
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
+from search.client import make_client
+from search.indices import drop_indices
+from tasks.context import Context
 from tests.conftest import TEST_SECRET, Backends
 from tests.http import admin_token, bearer
 
+T = TypeVar("T")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 
@@ -28,8 +35,8 @@ class Stack:
     env: dict[str, str]
     workdir: Path
     api: servers.Service
-    worker: servers.Service | None
-    session: requests.Session
+    worker: servers.Service
+    session: requests.Session = field(default_factory=requests.Session)
 
     @property
     def admin(self) -> dict[str, str]:
@@ -41,43 +48,90 @@ class Stack:
         assert result.status_code == 201, result.text
         return dict(result.json())
 
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.session.get(f"{self.url}{path}", headers=self.admin, timeout=30, **kw)
+
+    def context(self) -> Context:
+        """Direct access to the deployment's backends, as a worker has it."""
+        s = self.settings
+        return Context(s, make_blob_store(s), make_client(s), make_redis(s))
+
     def access_log(self) -> str:
         path = self.workdir / "api" / "access.log"
         return path.read_text() if path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def stack(backends: Backends) -> Iterator[Stack]:
+def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.2) -> T:
+    """The first truthy result of `check`; fails with the last result after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            last = check()
+            if last:
+                return last  # type: ignore[return-value]
+        except AssertionError as exc:
+            last = exc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not met within {timeout}s; last: {last!r}")
+        time.sleep(interval)
+
+
+def start_stack(
+    backends: Backends, *, search_url: str | None = None, extra: dict[str, str] | None = None
+) -> Stack:
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
-    extra = {
-        "SECRET_KEY": TEST_SECRET,
-        "S3_BUCKET": tag,
-        "INDEX_PREFIX": tag,
-        "REDIS_PREFIX": tag,
-        "MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
-        "TASK_SOFT_TIME_LIMIT": "10",
-        "TASK_TIME_LIMIT": "15",
-        "RECONCILE_INTERVAL": "5",
-        "WEB_CONCURRENCY": "2",
-    }
+    workdir = backends.workdir / tag
+    (workdir / "markers").mkdir(parents=True)
     env = servers.inlet_env(
         redis_url=backends.redis_url,
         s3_endpoint=backends.s3_endpoint,
-        search_url=backends.search_url,
-        extra=extra,
+        search_url=search_url or backends.search_url,
+        extra={
+            "SECRET_KEY": TEST_SECRET,
+            "S3_BUCKET": tag,
+            "INDEX_PREFIX": tag,
+            "REDIS_PREFIX": tag,
+            "MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+            "TASK_SOFT_TIME_LIMIT": "4",
+            "TASK_TIME_LIMIT": "6",
+            "RETRY_BACKOFF_MAX": "2",
+            "RECONCILE_INTERVAL": "3600",
+            "WEB_CONCURRENCY": "2",
+            "METADATA_EXTRACTOR": "tests.e2e.extractors:controlled",
+            "INLET_TEST_MARKERS": str(workdir / "markers"),
+            **(extra or {}),
+        },
     )
     settings = Settings.from_env(env)
-    workdir = backends.workdir / tag
     api = servers.api_service(env, workdir / "api").start()
-    session = requests.Session()
     try:
-        yield Stack(api.url, settings, env, workdir, api, None, session)
-    finally:
-        session.close()
+        worker = servers.worker_service(env, workdir / "worker").start()
+    except BaseException:
         api.stop()
-        redis = make_redis(settings)
-        for key in redis.scan_iter(f"{tag}:*"):
-            redis.delete(key)
-        store = make_blob_store(settings)
-        for image_id in store.iter_ids():
-            store.delete(image_id)
+        raise
+    return Stack(api.url, settings, env, workdir, api, worker)
+
+
+def stop_stack(stack: Stack) -> None:
+    stack.session.close()
+    stack.worker.stop()
+    stack.api.stop()
+    settings = stack.settings
+    redis = make_redis(settings)
+    for key in redis.scan_iter(f"{settings.redis_prefix}:*"):
+        redis.delete(key)
+    store = make_blob_store(settings)
+    for image_id in store.iter_ids():
+        store.delete(image_id)
+    with contextlib.suppress(ConnectionError):
+        drop_indices(make_client(settings), settings.index_prefix)
+
+
+@pytest.fixture(scope="module")
+def stack(backends: Backends) -> Iterator[Stack]:
+    deployment = start_stack(backends)
+    try:
+        yield deployment
+    finally:
+        stop_stack(deployment)

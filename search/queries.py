@@ -1,0 +1,456 @@
+"""Pure query builders and response parsers: no client, no I/O.
+
+Everything here is unit-tested without a server; :mod:`search.service` sends the
+bodies. User input is validated here too (``parse_*``), raising :class:`InvalidFilter`
+(a ``ValueError``) that names the offending parameter, for the API to turn into 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from search.documents import isoformat_utc
+
+STATS_DAYS = 30
+TOP_CAMERAS = 10
+# More formats than Pillow can decode, so the list is never cut short.
+MAX_FORMATS = 100
+DAY_FORMAT = "yyyy-MM-dd"
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+DEFAULT_RADIUS_KM = 10.0
+# Half the Earth's circumference: every point is nearer than this.
+MAX_RADIUS_KM = 20_038.0
+# Longer keyword values are not indexed (ignore_above), so they can never match.
+MAX_TERM_LENGTH = 256
+MAX_CURSOR_LENGTH = 1024
+
+TERM_PARAMS = ("make", "model", "format")
+DATE_PARAMS = ("taken_from", "taken_to", "uploaded_from", "uploaded_to")
+FILTER_PARAMS = (*TERM_PARAMS, *DATE_PARAMS, "near", "radius_km")
+
+# Newest first; the id breaks ties so that search_after never skips or repeats a hit.
+IMAGE_SORT: list[dict[str, Any]] = [
+    {"uploaded_at": {"order": "desc"}},
+    {"id": {"order": "asc"}},
+]
+
+
+class InvalidFilter(ValueError):
+    """A query parameter that cannot be used; ``param`` names it for the 400 answer."""
+
+    def __init__(self, param: str, detail: str):
+        super().__init__(f"{param}: {detail}")
+        self.param = param
+        self.detail = detail
+
+
+class InvalidCursor(InvalidFilter):
+    def __init__(self, detail: str = "not a cursor from a previous page"):
+        super().__init__("cursor", detail)
+
+
+# --- image search -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageFilters:
+    """Validated filters for ``GET /v1/images``; every bound is inclusive."""
+
+    make: str | None = None
+    model: str | None = None
+    format: str | None = None
+    taken_from: datetime | None = None
+    taken_to: datetime | None = None
+    uploaded_from: datetime | None = None
+    uploaded_to: datetime | None = None
+    near: tuple[float, float] | None = None  # (lat, lon)
+    radius_km: float | None = None
+
+
+def parse_image_filters(params: Mapping[str, Any], *, extra: Collection[str] = ()) -> ImageFilters:
+    """Validate query parameters into :class:`ImageFilters`.
+
+    ``extra`` names parameters the caller handles itself (``limit``, ``cursor``); any
+    other unknown parameter is an error, so a typo does not silently widen a search.
+
+    Dates are ISO 8601. A bare date means a whole UTC day: ``taken_to=2024-05-01``
+    includes all of 1 May. A time without an offset is UTC. ``near`` is ``lat,lon``;
+    ``radius_km`` defaults to :data:`DEFAULT_RADIUS_KM` when ``near`` is given.
+    """
+    for name in params:
+        if name not in FILTER_PARAMS and name not in extra:
+            raise InvalidFilter(name, "unknown parameter")
+    values: dict[str, Any] = {}
+    for name in FILTER_PARAMS:
+        if name in params:
+            values[name] = _single(name, params[name])
+
+    terms = {name: _term(name, values[name]) for name in TERM_PARAMS if name in values}
+    dates = {
+        name: _instant(name, values[name], end=name.endswith("_to"))
+        for name in DATE_PARAMS
+        if name in values
+    }
+    for field in ("taken", "uploaded"):
+        start, end = dates.get(f"{field}_from"), dates.get(f"{field}_to")
+        if start is not None and end is not None and end < start:
+            raise InvalidFilter(f"{field}_to", f"must not be before {field}_from")
+
+    near = _lat_lon("near", values["near"]) if "near" in values else None
+    radius = _radius("radius_km", values["radius_km"]) if "radius_km" in values else None
+    if radius is not None and near is None:
+        raise InvalidFilter("radius_km", "needs near=lat,lon")
+    if near is not None and radius is None:
+        radius = DEFAULT_RADIUS_KM
+
+    return ImageFilters(
+        make=terms.get("make"),
+        model=terms.get("model"),
+        format=terms.get("format"),
+        taken_from=dates.get("taken_from"),
+        taken_to=dates.get("taken_to"),
+        uploaded_from=dates.get("uploaded_from"),
+        uploaded_to=dates.get("uploaded_to"),
+        near=near,
+        radius_km=radius,
+    )
+
+
+def parse_page_size(
+    value: str | None,
+    *,
+    param: str = "limit",
+    default: int = DEFAULT_PAGE_SIZE,
+    maximum: int = MAX_PAGE_SIZE,
+) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        size = int(value)
+    except ValueError:
+        raise InvalidFilter(param, f"not an integer: {value!r}") from None
+    if not 1 <= size <= maximum:
+        raise InvalidFilter(param, f"must be between 1 and {maximum}")
+    return size
+
+
+def image_search_query(
+    filters: ImageFilters, size: int, cursor: str | None = None
+) -> dict[str, Any]:
+    """The search body for one page of images, newest upload first.
+
+    Asks for ``size + 1`` hits: the extra one only tells :func:`page_from_hits`
+    whether there is a next page, so the last page has no cursor.
+    """
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    clauses = image_filter_clauses(filters)
+    body: dict[str, Any] = {
+        "size": size + 1,
+        "track_total_hits": False,
+        "sort": IMAGE_SORT,
+        "query": {"bool": {"filter": clauses}} if clauses else {"match_all": {}},
+    }
+    if cursor is not None:
+        body["search_after"] = decode_cursor(cursor)
+    return body
+
+
+def image_filter_clauses(filters: ImageFilters) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    for field in TERM_PARAMS:
+        value = getattr(filters, field)
+        if value is not None:
+            clauses.append({"term": {field: value}})
+    for field, start, end in (
+        ("taken_at", filters.taken_from, filters.taken_to),
+        ("uploaded_at", filters.uploaded_from, filters.uploaded_to),
+    ):
+        bounds = {}
+        if start is not None:
+            bounds["gte"] = isoformat_utc(start)
+        if end is not None:
+            bounds["lte"] = isoformat_utc(end)
+        if bounds:
+            clauses.append({"range": {field: bounds}})
+    if filters.near is not None:
+        lat, lon = filters.near
+        radius = filters.radius_km if filters.radius_km is not None else DEFAULT_RADIUS_KM
+        clauses.append(
+            {"geo_distance": {"distance": f"{radius}km", "location": {"lat": lat, "lon": lon}}}
+        )
+    return clauses
+
+
+def page_from_hits(
+    hits: Sequence[Mapping[str, Any]], size: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page's documents and the cursor for the next page (None on the last)."""
+    page = hits[:size]
+    items = [dict(hit["_source"]) for hit in page]
+    next_cursor = encode_cursor(page[-1]["sort"]) if len(hits) > size and page else None
+    return items, next_cursor
+
+
+def encode_cursor(sort_values: Sequence[Any]) -> str:
+    """An opaque, URL-safe cursor for ``search_after`` from a hit's sort values."""
+    raw = json.dumps(list(sort_values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    """The sort values in ``cursor``; :class:`InvalidCursor` unless it is one of ours."""
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+        values = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidCursor() from None
+    # Exactly the shape IMAGE_SORT produces: [epoch millis, image id].
+    if not (
+        isinstance(values, list)
+        and len(values) == len(IMAGE_SORT)
+        and isinstance(values[0], int)
+        and not isinstance(values[0], bool)
+        and isinstance(values[1], str)
+    ):
+        raise InvalidCursor()
+    return values
+
+
+# --- statistics -----------------------------------------------------------------
+
+
+def parse_timezone(value: str, *, param: str = "tz") -> str:
+    """An IANA zone name (``Europe/Berlin``) that both Python and the server know."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidFilter(param, f"unknown time zone {value!r}") from None
+    return value
+
+
+def local_today(tz: str, now: datetime | None = None) -> date:
+    """Today's date in ``tz``; ``now`` (aware) is for tests."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
+
+
+def window_days(today: date, days: int = STATS_DAYS) -> list[date]:
+    """``days`` dates ending with ``today``, oldest first."""
+    if days < 1:
+        raise ValueError(f"days must be positive, got {days}")
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def window_bounds(today: date, tz: str, days: int = STATS_DAYS) -> tuple[datetime, datetime]:
+    """The window as UTC instants: local midnight of the first day, inclusive, to
+    local midnight after ``today``, exclusive. Computed here rather than left to the
+    server's date rounding so that it is exact and testable."""
+    zone = ZoneInfo(tz)
+    first = window_days(today, days)[0]
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def stats_query(
+    today: date, tz: str, days: int = STATS_DAYS
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two search bodies, for the images and the uploads alias, sent as one ``_msearch``.
+
+    Images (one document per unique image): totals, formats with their MIME type, the
+    top cameras by model and how many images have no model. Uploads: the total ever
+    accepted (the query matches everything) and, inside a ``filter`` aggregation for
+    the window, uploads per local day.
+    """
+    parse_timezone(tz)
+    by_count: list[dict[str, str]] = [{"_count": "desc"}, {"_key": "asc"}]
+    images = {
+        "size": 0,
+        "track_total_hits": True,
+        "aggs": {
+            "formats": {
+                "terms": {"field": "format", "size": MAX_FORMATS, "order": by_count},
+                "aggs": {"mime_type": {"terms": {"field": "mime_type", "size": 1}}},
+            },
+            "cameras": {
+                "terms": {"field": "model", "size": TOP_CAMERAS, "order": by_count},
+                "aggs": {"make": {"terms": {"field": "make", "size": 1}}},
+            },
+            "unknown_camera": {"missing": {"field": "model"}},
+        },
+    }
+    start, end = window_bounds(today, tz, days)
+    first = window_days(today, days)[0]
+    uploads = {
+        "size": 0,
+        "track_total_hits": True,
+        "query": {"match_all": {}},
+        "aggs": {
+            "window": {
+                "filter": {
+                    "range": {
+                        "uploaded_at": {"gte": isoformat_utc(start), "lt": isoformat_utc(end)}
+                    }
+                },
+                "aggs": {
+                    "per_day": {
+                        "date_histogram": {
+                            "field": "uploaded_at",
+                            "calendar_interval": "day",
+                            "time_zone": tz,
+                            "format": DAY_FORMAT,
+                            "min_doc_count": 0,
+                            "extended_bounds": {
+                                "min": first.isoformat(),
+                                "max": today.isoformat(),
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    }
+    return images, uploads
+
+
+def parse_stats(
+    responses: Sequence[Mapping[str, Any]], today: date, tz: str, days: int = STATS_DAYS
+) -> dict[str, Any]:
+    """The statistics document from the two ``_msearch`` responses (images, uploads).
+
+    Days are filled in here, not only by ``extended_bounds``, so the answer always
+    has exactly ``days`` entries ending with ``today`` whatever the server returns.
+    """
+    images, uploads = responses
+    image_aggs = images["aggregations"]
+
+    formats = [
+        {
+            "format": bucket["key"],
+            "mime_type": _top_key(bucket.get("mime_type")),
+            "count": bucket["doc_count"],
+        }
+        for bucket in image_aggs["formats"]["buckets"]
+    ]
+    formats.sort(key=lambda row: (-row["count"], row["format"]))
+
+    cameras = [
+        {
+            "make": _top_key(bucket.get("make")),
+            "model": bucket["key"],
+            "count": bucket["doc_count"],
+        }
+        for bucket in image_aggs["cameras"]["buckets"]
+    ]
+    cameras.sort(key=lambda row: (-row["count"], row["model"]))
+
+    per_day: dict[str, int] = {}
+    zone = ZoneInfo(tz)
+    for bucket in uploads["aggregations"]["window"]["per_day"]["buckets"]:
+        day = bucket.get("key_as_string")
+        if not isinstance(day, str):
+            # The key is the bucket's local midnight in epoch millis.
+            day = datetime.fromtimestamp(bucket["key"] / 1000, zone).date().isoformat()
+        per_day[day] = per_day.get(day, 0) + bucket["doc_count"]
+
+    return {
+        "most_popular_format": formats[0] if formats else None,
+        "formats": formats,
+        "top_cameras": cameras[:TOP_CAMERAS],
+        "unknown_camera": image_aggs["unknown_camera"]["doc_count"],
+        "uploads_per_day": [
+            {"date": day.isoformat(), "count": per_day.get(day.isoformat(), 0)}
+            for day in window_days(today, days)
+        ],
+        "totals": {"images": total_hits(images), "uploads": total_hits(uploads)},
+    }
+
+
+def total_hits(response: Mapping[str, Any]) -> int:
+    total = response["hits"]["total"]
+    # An object since Elasticsearch 7 / OpenSearch 1; a bare number before that.
+    return int(total["value"] if isinstance(total, Mapping) else total)
+
+
+def _top_key(agg: Mapping[str, Any] | None) -> Any:
+    buckets = agg.get("buckets", []) if agg else []
+    return buckets[0]["key"] if buckets else None
+
+
+# --- parameter parsing ------------------------------------------------------------
+
+
+def _single(name: str, value: Any) -> str:
+    if isinstance(value, list | tuple):
+        raise InvalidFilter(name, "given more than once")
+    if not isinstance(value, str):
+        raise InvalidFilter(name, "must be a string")
+    return value
+
+
+def _term(name: str, value: str) -> str:
+    if not value:
+        raise InvalidFilter(name, "must not be empty")
+    if len(value) > MAX_TERM_LENGTH:
+        raise InvalidFilter(name, f"longer than {MAX_TERM_LENGTH} characters")
+    return value
+
+
+def _instant(name: str, value: str, *, end: bool) -> datetime:
+    """An aware UTC datetime; a bare date is the start, or with ``end`` the last
+    millisecond, of that UTC day."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time.min, tzinfo=UTC)
+            return moment + timedelta(days=1, milliseconds=-1) if end else moment
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidFilter(name, f"not an ISO 8601 date or time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _number(name: str, text: str, what: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidFilter(name, f"{what} is not a number: {text!r}") from None
+    if not math.isfinite(number):
+        raise InvalidFilter(name, f"{what} must be finite")
+    return number
+
+
+def _lat_lon(name: str, value: str) -> tuple[float, float]:
+    parts = value.split(",")
+    if len(parts) != 2:
+        raise InvalidFilter(name, "expected lat,lon")
+    lat = _number(name, parts[0].strip(), "latitude")
+    lon = _number(name, parts[1].strip(), "longitude")
+    if not -90 <= lat <= 90:
+        raise InvalidFilter(name, "latitude must be between -90 and 90")
+    if not -180 <= lon <= 180:
+        raise InvalidFilter(name, "longitude must be between -180 and 180")
+    return lat, lon
+
+
+def _radius(name: str, value: str) -> float:
+    radius = _number(name, value.strip(), "radius")
+    if not 0 < radius <= MAX_RADIUS_KM:
+        raise InvalidFilter(name, f"must be greater than 0 and at most {MAX_RADIUS_KM:g}")
+    return radius
