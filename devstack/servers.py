@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack.commands import PROCESS_COMMANDS
+
 VENV_BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,6 +70,7 @@ class Service:
     env: Mapping[str, str] | None = None
     log_path: Path | None = None
     ready: Callable[[Service], bool] | None = None
+    cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -82,6 +85,7 @@ class Service:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=self.cwd,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -129,7 +133,7 @@ def _port_open(service: Service) -> bool:
         return sock.connect_ex(("127.0.0.1", service.port)) == 0
 
 
-def _http_ok(path: str) -> Callable[[Service], bool]:
+def http_ok(path: str) -> Callable[[Service], bool]:
     def check(service: Service) -> bool:
         try:
             with urllib.request.urlopen(service.url + path, timeout=1) as resp:  # noqa: S310 - loopback http
@@ -159,7 +163,7 @@ def s3_service(workdir: Path, port: int | None = None) -> Service:
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [find_binary("moto_server"), "-H", "127.0.0.1", "-p", str(port)]
     return Service(
-        "s3", argv, port, log_path=workdir / "s3.log", ready=_http_ok("/moto-api/data.json")
+        "s3", argv, port, log_path=workdir / "s3.log", ready=http_ok("/moto-api/data.json")
     )
 
 
@@ -173,7 +177,7 @@ def search_service(workdir: Path, port: int | None = None) -> Service:
         "--no-stdin-watch",
         "--parent-pid", str(os.getpid()),
     ]  # fmt: skip
-    return Service("search", argv, port, log_path=workdir / "search.log", ready=_http_ok("/"))
+    return Service("search", argv, port, log_path=workdir / "search.log", ready=http_ok("/"))
 
 
 def inlet_env(
@@ -193,40 +197,63 @@ def inlet_env(
     return env
 
 
+def command(name: str) -> list[str]:
+    """The process command shared with docker-compose.yml, its binary resolved here."""
+    binary, *args = PROCESS_COMMANDS[name]
+    return [find_binary(binary), *args]
+
+
 def api_service(
     env: Mapping[str, str], workdir: Path, port: int | None = None, *, workers: int = 2
 ) -> Service:
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [
-        find_binary("gunicorn"),
-        "--config", "python:api.gunicorn_conf",
+        *command("api"),
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers),
         "--access-logfile", str(workdir / "access.log"),
-        "api.wsgi:app",
     ]  # fmt: skip
     return Service(
-        "api", argv, port, env=env, log_path=workdir / "api.log", ready=_http_ok("/healthz")
+        "api", argv, port, env=env, log_path=workdir / "api.log", ready=http_ok("/healthz")
     )
-
-
-def worker_argv(*, concurrency: int = 2, queues: str = "") -> list[str]:
-    argv = [find_binary("celery"), "-A", "tasks.worker", "worker", "--loglevel", "INFO"]
-    argv += ["--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
-    if queues:
-        argv += ["--queues", queues]
-    return argv
 
 
 def worker_service(env: Mapping[str, str], workdir: Path, *, concurrency: int = 2) -> Service:
     workdir.mkdir(parents=True, exist_ok=True)
+    argv = [*command("worker"), "--concurrency", str(concurrency)]
     # A worker listens on no port; readiness is its log line.
     return Service(
-        "worker",
-        worker_argv(concurrency=concurrency),
+        "worker", argv, 0, env=env, log_path=workdir / "worker.log", ready=_logged("ready.")
+    )
+
+
+def beat_service(env: Mapping[str, str], workdir: Path) -> Service:
+    workdir.mkdir(parents=True, exist_ok=True)
+    # beat keeps its schedule file in the working directory, as in the image.
+    return Service(
+        "beat",
+        command("beat"),
         0,
         env=env,
-        log_path=workdir / "worker.log",
-        ready=lambda s: "ready." in s.tail(200),
+        log_path=workdir / "beat.log",
+        cwd=workdir,
+        ready=_logged("beat: Starting"),
     )
+
+
+def flower_service(env: Mapping[str, str], workdir: Path, port: int) -> Service:
+    workdir.mkdir(parents=True, exist_ok=True)
+    flower_env = {**env, "FLOWER_PORT": str(port), "FLOWER_ADDRESS": "127.0.0.1"}
+    return Service(
+        "flower",
+        command("flower"),
+        port,
+        env=flower_env,
+        log_path=workdir / "flower.log",
+        ready=http_ok("/healthcheck"),
+    )
+
+
+def _logged(text: str) -> Callable[[Service], bool]:
+    return lambda service: text in service.tail(200)
