@@ -15,6 +15,7 @@ import redis
 
 from api.redact import redact
 from inlet.blobstore import StoreUnavailable
+from search.errors import SearchError, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,18 @@ def _unavailable(req: falcon.Request, resp: falcon.Response, ex: Exception, para
     )
 
 
+def _search_error(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+    log.error("search server refused %s %s: %s", req.method, redact(req.path), ex)
+    if getattr(ex, "kind", None) == "index_not_found_exception":
+        raise Problem(
+            503,
+            "the search index is not ready; the workers create it, try again shortly",
+            slug="search-not-ready",
+            headers={"Retry-After": "5"},
+        )
+    raise Problem(502, "the search server refused the request", slug="search-error")
+
+
 def _not_found(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
     raise Problem(404, f"nothing is stored at {redact(req.path)}", slug="not-found")
 
@@ -92,4 +105,6 @@ def install(app: falcon.App[Any, Any]) -> None:
     app.add_error_handler(StoreUnavailable, _unavailable)
     app.add_error_handler(redis.exceptions.ConnectionError, _unavailable)
     app.add_error_handler(redis.exceptions.TimeoutError, _unavailable)
+    app.add_error_handler(SearchError, _search_error)
+    app.add_error_handler(SearchUnavailable, _unavailable)
     app.add_error_handler(ConnectionError, _unavailable)

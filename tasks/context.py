@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from elasticsearch import Elasticsearch
 
@@ -12,7 +13,10 @@ from inlet.blobstore import S3BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
 from search.client import make_client
+from search.errors import SearchError
 from search.indices import IndexNames, ensure_indices, index_names
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,6 +37,17 @@ class Context:
             ensure_indices(self.es, self.settings.index_prefix)
             self._ready = True
         return self.names
+
+    def write(self, operation: Callable[[IndexNames], T]) -> T:
+        """Run a search write; if the indices vanished (a new, empty search server),
+        create them again and write once more."""
+        try:
+            return operation(self.indices())
+        except SearchError as exc:
+            if exc.kind != "index_not_found_exception":
+                raise
+            self._ready = False
+            return operation(self.indices())
 
     def search_failed(self) -> None:
         # The search server may come back empty (a new node, a restored cluster):

@@ -63,7 +63,7 @@ def _index(ctx: Context, image_id: str, info: BlobInfo, metadata: dict[str, Any]
     metadata.setdefault("mime_type", info.content_type)
     uploaded_at = info.metadata.get("uploaded-at") or datetime.now(UTC).isoformat()
     doc = image_document(image_id, metadata, uploaded_at)
-    service.index_image(ctx.es, ctx.indices(), doc)
+    ctx.write(lambda names: service.index_image(ctx.es, names, doc))
     return doc
 
 
@@ -76,12 +76,12 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any]:
         bool(event["duplicate"]),
         event.get("format"),
     )
-    service.record_upload(ctx.es, ctx.indices(), doc)
+    ctx.write(lambda names: service.record_upload(ctx.es, names, doc))
     return doc
 
 
 def delete_image(ctx: Context, image_id: str) -> None:
-    service.delete_image(ctx.es, ctx.indices(), image_id)
+    ctx.write(lambda names: service.delete_image(ctx.es, names, image_id))
 
 
 def unindexed_images(ctx: Context) -> Iterator[str]:
