@@ -47,9 +47,10 @@ COPY tasks/ ./tasks/
 COPY search/ ./search/
 COPY inlet/ ./inlet/
 # Bytecode is compiled once at build time (the app user cannot write /app);
-# /app/var is the one writable directory (beat keeps celerybeat-schedule there).
+# /app/var (beat's celerybeat-schedule) and /app/spool (upload spool files) are the
+# writable directories; compose mounts volumes on them.
 RUN python -m compileall -q /app \
-    && install --directory --owner=inlet --group=inlet --mode=0750 /app/var
+    && install --directory --owner=inlet --group=inlet --mode=0750 /app/var /app/spool
 
 USER 10001:10001
 
