@@ -113,7 +113,11 @@ class TiffBlock:
 
 def read_tags(block: TiffBlock, notes: list[str]) -> Tags:
     """The tags :func:`fields` uses, from IFD0 and the Exif and GPS IFDs it points to."""
-    (first,) = struct.unpack(block.endian + "L", block.read_at(4, 4))
+    head = block.read_at(4, 4)
+    if len(head) < 4:
+        notes.append("EXIF data ends inside its TIFF header")
+        return Tags({}, {}, {})
+    (first,) = struct.unpack(block.endian + "L", head)
     ifd0 = read_ifd(block, first, IFD0_TAGS, "IFD0", notes)
     exif_ifd = (
         read_ifd(block, ifd0.pop(EXIF_IFD), EXIF_TAGS, "Exif", notes) if EXIF_IFD in ifd0 else {}
@@ -145,13 +149,16 @@ def read_ifd(
     entries = block.read_at(offset + 2, 12 * count)
     entries = entries[: len(entries) - len(entries) % 12]  # shorter than promised: no raise
     found: dict[int, Any] = {}
+    unreadable = []
     for tag, kind, n, inline in struct.iter_unpack(block.endian + "HHL4s", entries):
         if tag in wanted and tag not in found:
             value = _field(block, kind, n, inline)
             if value is None:
-                notes.append(f"{name} tag 0x{tag:04X} unreadable")
+                unreadable.append(f"0x{tag:04X}")
             else:
                 found[tag] = value
+    if unreadable:
+        notes.append(f"{name} tags unreadable: {', '.join(unreadable)}")
     return found
 
 

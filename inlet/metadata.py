@@ -31,6 +31,15 @@ from PIL import Image, TiffImagePlugin
 from inlet import exif
 from inlet.images import mime_for, register_heif, sniff
 
+try:
+    # Celery's soft time limit arrives as an ordinary Exception raised wherever the worker
+    # happens to be; it must end the task, not become a note about the file.
+    from billiard.exceptions import SoftTimeLimitExceeded as _TimeLimit  # type: ignore[import-untyped]
+
+    _INTERRUPTS: tuple[type[Exception], ...] = (_TimeLimit,)
+except ImportError:  # pragma: no cover - Celery is installed wherever tasks run
+    _INTERRUPTS = ()
+
 _SNIFF_BYTES = 32
 _PNG_TAIL = 128 * 1024  # eXIf after the image data sits between the last IDAT and IEND
 _WEBP_MAX_CHUNKS = 100_000
@@ -38,6 +47,7 @@ _MAX_NOTE = 500
 _NO_EXIF_FORMATS = {"GIF", "BMP"}
 # Pillow's own fallback (Image.getexif), so the index agrees with ImageOps.exif_transpose.
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([0-9])')
+_OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
 def extract_metadata(fileobj: BinaryIO, size: int) -> dict[str, Any]:
@@ -53,6 +63,7 @@ def extract_metadata(fileobj: BinaryIO, size: int) -> dict[str, Any]:
     try:
         _extract(source, size, result, notes)
     except Exception as exc:  # noqa: BLE001 - bad bytes must never fail the job
+        _pass_interrupts(exc)
         notes.append(_describe(exc))
     failure = _failure(source)
     if failure is not None:
@@ -115,6 +126,7 @@ def _parse_header(source: BinaryIO, size: int, fmt: str, notes: list[str]) -> _H
             else:
                 _parse_with_pillow(source, size, fmt, header, notes)
         except Exception as exc:  # noqa: BLE001 - reported, then exifread gets its turn
+            _pass_interrupts(exc)
             notes.append(f"{fmt} header unreadable: {_describe(exc)}")
     # Pillow reports damaged data with plain UserWarnings; other categories (deprecations
     # and the like) are not about this file.
@@ -246,6 +258,7 @@ def _second_opinion(source: BinaryIO, size: int, header: _Header, notes: list[st
     try:
         theirs = _exifread_tags(stream, limit)
     except Exception as exc:  # noqa: BLE001 - the second opinion is optional
+        _pass_interrupts(exc)
         notes.append(f"exifread failed: {_describe(exc)}")
         return ours
     return exif.Tags(*({**t, **o} for t, o in zip(theirs, ours, strict=True)))
@@ -269,8 +282,14 @@ def _exifread_tags(stream: BinaryIO, limit: int) -> exif.Tags:
     return exif.Tags(*(ifd for ifd, _ in groups.values()))
 
 
+def _pass_interrupts(exc: Exception) -> None:
+    if isinstance(exc, _INTERRUPTS):
+        raise exc
+
+
 def _describe(exc: BaseException) -> str:
-    text = str(exc)[:120]
+    # Object reprs ("<_io.BytesIO object at 0x7f...>") would make every note unique.
+    text = _OBJECT_REPR.sub("", str(exc))[:120]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
