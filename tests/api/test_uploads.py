@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -175,17 +176,22 @@ def test_mixed_request_is_207_with_per_file_errors_in_order(
     assert stored(blob_store) == {sha(good)}
 
 
-def nothing_changed(
-    client: testing.TestClient,
-    admin: dict[str, str],
-    link: dict[str, Any],
-    blob_store: S3BlobStore,
-    redis_client: Any,
-    settings: Settings,
-) -> None:
-    assert stored(blob_store) == set()
-    assert HashIndex(redis_client, settings.redis_prefix).count() == 0
-    assert used(client, admin, link) == 0
+@pytest.fixture
+def unchanged(
+    admin: dict[str, str], blob_store: S3BlobStore, redis_client: Any, settings: Settings
+) -> Callable[[testing.TestClient, dict[str, Any]], None]:
+    """Asserts that the store, the dedup SET and the link's quota are untouched."""
+
+    def check(client: testing.TestClient, link: dict[str, Any]) -> None:
+        assert stored(blob_store) == set()
+        assert HashIndex(redis_client, settings.redis_prefix).count() == 0
+        assert used(client, admin, link) == 0
+
+    return check
+
+
+def link_for(client: testing.TestClient, admin: dict[str, str]) -> dict[str, Any]:
+    return dict(client.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json)
 
 
 EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
@@ -205,11 +211,8 @@ EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
 )
 def test_refused_files_leave_everything_as_it_was(
     client: testing.TestClient,
-    admin: dict[str, str],
     new_link: Any,
-    blob_store: S3BlobStore,
-    redis_client: Any,
-    settings: Settings,
+    unchanged: Callable[..., None],
     name: str,
     data: bytes,
     status: int,
@@ -225,24 +228,22 @@ def test_refused_files_leave_everything_as_it_was(
         }
     ]
     assert word in doc["images"][0]["error"]["detail"]
-    nothing_changed(client, admin, link, blob_store, redis_client, settings)
+    unchanged(client, link)
 
 
 def test_decompression_bomb_is_refused(
     make_client: Any,
     admin: dict[str, str],
-    blob_store: S3BlobStore,
-    redis_client: Any,
-    settings: Settings,
+    unchanged: Callable[..., None],
 ) -> None:
     client = make_client(max_image_pixels=10_000)
-    link = client.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json
+    link = link_for(client, admin)
     big = make_image("PNG", size=(200, 200))
     doc = assert_problem(
         upload(client, link["token"], ("i", "big.png", big, "image/png")), 422, "pixels"
     )
     assert doc["images"][0]["error"]["status"] == 422
-    nothing_changed(client, admin, link, blob_store, redis_client, settings)
+    unchanged(client, link)
 
 
 def test_file_over_the_size_limit_is_refused(
@@ -253,7 +254,7 @@ def test_file_over_the_size_limit_is_refused(
     settings: Settings,
 ) -> None:
     client = make_client(max_image_bytes=20_000)
-    link = client.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json
+    link = link_for(client, admin)
     big = make_image("PNG", size=(200, 200), noise=True)
     small = make_image("PNG", seed=9)
     assert len(big) > 20_000
@@ -319,11 +320,8 @@ def test_request_shape_errors(
 
 def test_truncated_multipart_stores_nothing(
     client: testing.TestClient,
-    admin: dict[str, str],
     new_link: Any,
-    blob_store: S3BlobStore,
-    redis_client: Any,
-    settings: Settings,
+    unchanged: Callable[..., None],
 ) -> None:
     link = new_link()
     body, ctype = multipart(
@@ -337,7 +335,7 @@ def test_truncated_multipart_stores_nothing(
         f"/v1/uploads/{link['token']}", body=cut, headers={"Content-Type": ctype}
     )
     assert_problem(result, 400, "multipart")
-    nothing_changed(client, admin, link, blob_store, redis_client, settings)
+    unchanged(client, link)
 
 
 def test_multipart_without_boundary_is_400(client: testing.TestClient, new_link: Any) -> None:
@@ -353,7 +351,7 @@ def test_too_many_files_in_one_request(
     make_client: Any, admin: dict[str, str], blob_store: S3BlobStore
 ) -> None:
     client = make_client(max_files_per_request=2)
-    link = client.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json
+    link = link_for(client, admin)
     files = [("i", f"{n}.jpg", make_image(seed=20 + n), "image/jpeg") for n in range(3)]
     assert_problem(upload(client, link["token"], *files), 413, "at most 2")
     assert stored(blob_store) == set()
