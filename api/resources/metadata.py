@@ -41,12 +41,14 @@ class MetadataResource:
         raise Problem(404, f"no image with id {image_id}", slug="not-found")
 
 
-class ImageSearchResource:
+class _AdminSearch:
     def __init__(self, settings: Settings, es: Elasticsearch, names: IndexNames) -> None:
         self.settings = settings
         self.es = es
         self.names = names
 
+
+class ImageSearchResource(_AdminSearch):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         require_admin(req, self.settings.secret_key)
         params = req.params
@@ -61,12 +63,7 @@ class ImageSearchResource:
         resp.media = {"images": items, "next_cursor": cursor}
 
 
-class StatsResource:
-    def __init__(self, settings: Settings, es: Elasticsearch, names: IndexNames) -> None:
-        self.settings = settings
-        self.es = es
-        self.names = names
-
+class StatsResource(_AdminSearch):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         require_admin(req, self.settings.secret_key)
         try:
