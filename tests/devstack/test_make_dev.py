@@ -24,10 +24,10 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> 
     while time.monotonic() < deadline:
         assert proc.poll() is None, "make dev exited early"
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # still starting
         time.sleep(0.3)
     pytest.fail(f"{url} never became ready")
 
