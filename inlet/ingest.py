@@ -33,7 +33,8 @@ from inlet.links import Link, LinkStore
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
-SPOOL_MEMORY = 1024 * 1024
+# Per staged file; a request holds up to MAX_FILES_PER_REQUEST of them until commit.
+SPOOL_MEMORY = 256 * 1024
 MAX_FILENAME = 255
 
 
