@@ -2,7 +2,8 @@
 
 Staging reads one file part in chunks into a spooled temporary file (memory up to
 `SPOOL_MEMORY`, disk beyond), hashing as it goes and stopping at the size limit,
-then checks that it is an acceptable image. Nothing is stored while the request
+then checks that it is an acceptable image, unless the store already holds these
+exact bytes (they passed the same checks when first stored). Nothing is stored while the request
 is still being read: if the multipart body turns out to be malformed, the store,
 the dedup index and the link's quota stay as they were.
 
@@ -24,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any, Protocol
 
-from inlet.blobstore import BlobStore, StoreUnavailable
+from inlet.blobstore import BlobInfo, BlobStore, StoreUnavailable
 from inlet.dedup import HashIndex
 from inlet.dispatch import Dispatcher, UploadEvent
-from inlet.images import ImageInfo, ImageRejected, inspect
+from inlet.images import ImageRejected, inspect
 from inlet.links import Link, LinkStore
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,11 @@ class Staged:
     filename: str
     image_id: str
     size: int
-    info: ImageInfo
+    format: str
+    mime_type: str
     spool: IO[bytes] = field(repr=False)
+    # The store already held these bytes when they were staged.
+    stored: bool = False
 
 
 def clean_filename(raw: str | None) -> str:
@@ -125,11 +129,26 @@ class Ingestor:
             spool.write(chunk)
         if size == 0:
             return FileResult(filename, status=422, detail="file is empty")
+        image_id = digest.hexdigest()
+        known = self._stored(image_id)
+        if known is not None:
+            # The very same bytes passed these checks when they were first stored.
+            fmt = known.metadata.get("format", "")
+            return Staged(filename, image_id, size, fmt, known.content_type, spool, stored=True)
         try:
             info = inspect(spool, max_pixels=self.max_image_pixels)
         except ImageRejected as exc:
             return FileResult(filename, status=exc.status, detail=exc.detail)
-        return Staged(filename, digest.hexdigest(), size, info, spool)
+        return Staged(filename, image_id, size, info.format, info.mime_type, spool)
+
+    def _stored(self, image_id: str) -> BlobInfo | None:
+        """What the store holds under this id, if the SET says it has it and it does."""
+        if image_id not in self.hashes:
+            return None
+        try:
+            return self.blobs.head(image_id)
+        except FileNotFoundError:
+            return None  # the SET is only an index: store the bytes again
 
     def commit(self, link: Link, staged: Iterable[Staged | FileResult]) -> list[FileResult]:
         results: list[FileResult] = []
@@ -168,7 +187,7 @@ class Ingestor:
             link_id=link.id,
             uploaded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             duplicate=not new,
-            format=item.info.format,
+            format=item.format,
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
         return FileResult(item.filename, image_id=item.image_id, duplicate=not new)
@@ -176,18 +195,15 @@ class Ingestor:
     def _store(self, item: Staged, stored_now: set[str]) -> tuple[bool, bool]:
         """Returns (new, stored): whether this upload owns the image, whether bytes were PUT."""
         image_id = item.image_id
-        if image_id in stored_now:
+        if item.stored or image_id in stored_now:
             return False, False
         stored_now.add(image_id)
-        # The SET is only an index: trust "seen" after the store confirms the object.
-        if image_id in self.hashes and self.blobs.exists(image_id):
-            return False, False
         self.blobs.put(
             image_id,
             item.spool,
-            content_type=item.info.mime_type,
+            content_type=item.mime_type,
             metadata={
-                "format": item.info.format,
+                "format": item.format,
                 "uploaded-at": datetime.now(UTC).isoformat(timespec="milliseconds"),
             },
         )
