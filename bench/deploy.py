@@ -1,0 +1,295 @@
+"""Servers for the benchmarks: the backends, and Inlet deployments in front of them.
+
+The backends are the test suite's real servers (redis-server, moto_server,
+osmem-server) on free loopback ports, or the ones named by `REDIS_URL`,
+`S3_ENDPOINT` and `ELASTICSEARCH_URL` (e.g. the compose stack). Each deployment has
+its own bucket, Redis prefix (hence its own Celery queue) and index prefix, and is
+removed afterwards, so a run leaves a shared stack as it found it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from devstack import servers
+from inlet import tokens
+from inlet.blobstore import key_for
+from inlet.clients import make_blob_store, make_redis
+from inlet.settings import Settings
+from search.client import make_client
+from search.indices import drop_indices
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How gunicorn runs: worker class, processes and threads per process."""
+
+    worker_class: str = "gthread"
+    workers: int = 2
+    threads: int = 4
+
+    @property
+    def label(self) -> str:
+        if self.worker_class == "sync":
+            return f"sync {self.workers}"
+        return f"{self.worker_class} {self.workers}x{self.threads}"
+
+    @classmethod
+    def parse(cls, text: str) -> ServerConfig:
+        """`gthread:2x4` or `sync:4`."""
+        kind, _, shape = text.partition(":")
+        if kind == "sync":
+            return cls("sync", int(shape), 1)
+        workers, _, threads = shape.partition("x")
+        return cls(kind, int(workers), int(threads or 1))
+
+
+@dataclass
+class Backends:
+    redis_url: str
+    s3_endpoint: str
+    search_url: str
+    workdir: Path
+    started: list[servers.Service] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for service in reversed(self.started):
+            service.stop()
+
+
+def start_backends(workdir: Path) -> Backends:
+    """The servers named in the environment, else fresh ones like the tests start."""
+    backends = Backends("", "", "", workdir)
+    try:
+        backends.redis_url = os.environ.get("REDIS_URL") or ""
+        if not backends.redis_url:
+            redis = servers.redis_service(workdir / "redis").start()
+            backends.started.append(redis)
+            backends.redis_url = f"redis://127.0.0.1:{redis.port}/0"
+        backends.s3_endpoint = os.environ.get("S3_ENDPOINT") or ""
+        if not backends.s3_endpoint:
+            s3 = servers.s3_service(workdir / "s3").start()
+            backends.started.append(s3)
+            backends.s3_endpoint = s3.url
+        backends.search_url = os.environ.get("ELASTICSEARCH_URL") or ""
+        if not backends.search_url:
+            search = servers.search_service(workdir / "search").start()
+            backends.started.append(search)
+            backends.search_url = search.url
+    except BaseException:
+        backends.stop()
+        raise
+    for url in (backends.redis_url, backends.s3_endpoint, backends.search_url):
+        if urlsplit(url).hostname not in LOOPBACK:
+            backends.stop()
+            raise ValueError(f"benchmarks run against loopback servers only, not {url}")
+    return backends
+
+
+def _http_ready(path: str) -> Any:
+    def check(service: servers.Service) -> bool:
+        try:
+            with urllib.request.urlopen(service.url + path, timeout=1) as resp:  # noqa: S310 - loopback
+                return bool(200 <= resp.status < 300)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    return check
+
+
+def gunicorn_service(
+    env: Mapping[str, str], workdir: Path, config: ServerConfig, app: str, name: str
+) -> servers.Service:
+    """gunicorn as `api_service` runs it, with the worker class and counts of `config`.
+
+    Command-line flags override `api.gunicorn_conf` (whose worker class is fixed), so
+    Inlet and the floor app run under exactly the same settings.
+    """
+    port = servers.free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **env,
+        "WEB_CONCURRENCY": str(config.workers),
+        "GUNICORN_THREADS": str(config.threads),
+    }
+    argv = [
+        servers.find_binary("gunicorn"),
+        "--config", "python:api.gunicorn_conf",
+        "--bind", f"127.0.0.1:{port}",
+        "--worker-class", config.worker_class,
+        "--workers", str(config.workers),
+        "--threads", str(config.threads),
+        "--access-logfile", str(workdir / "access.log"),
+        app,
+    ]  # fmt: skip
+    return servers.Service(
+        name, argv, port, env=env, log_path=workdir / f"{name}.log", ready=_http_ready("/healthz")
+    )
+
+
+@dataclass
+class Deployment:
+    """One Inlet deployment's configuration: bucket, prefixes, secret."""
+
+    tag: str
+    env: dict[str, str]
+    settings: Settings
+    workdir: Path
+    services: list[servers.Service] = field(default_factory=list)
+    _floor_keys: list[str] = field(default_factory=list)
+    _session: requests.Session = field(default_factory=requests.Session)
+    _s3: Any = None
+
+    @property
+    def admin(self) -> dict[str, str]:
+        token = tokens.issue(
+            self.settings.secret_key, tokens.TokenKind.ADMIN, "bench", int(time.time()) + 3600
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def start(self, service: servers.Service) -> servers.Service:
+        self.services.append(service.start(timeout=60))
+        return service
+
+    def stop(self, service: servers.Service) -> None:
+        service.stop()
+        if service in self.services:
+            self.services.remove(service)
+
+    def api(
+        self,
+        config: ServerConfig,
+        extra: Mapping[str, str] | None = None,
+        app: str = "api.wsgi:app",
+    ) -> servers.Service:
+        env = {**self.env, **(extra or {})}
+        return self.start(gunicorn_service(env, self.workdir / "api", config, app, "api"))
+
+    def floor_app(self, config: ServerConfig) -> servers.Service:
+        return self.start(
+            gunicorn_service(
+                self.env, self.workdir / "floor", config, "bench.floor_app:app", "floor"
+            )
+        )
+
+    def worker(self) -> servers.Service:
+        return self.start(servers.worker_service(self.env, self.workdir / "worker"))
+
+    def new_link(self, api: servers.Service) -> str:
+        """An upload link without a quota; returns its token."""
+        resp = self._session.post(
+            f"{api.url}/v1/links", json={"expires_in": 3600}, headers=self.admin, timeout=30
+        )
+        resp.raise_for_status()
+        return str(resp.json()["token"])
+
+    def stats(self, api: servers.Service) -> dict[str, Any]:
+        resp = self._session.get(f"{api.url}/v1/stats", headers=self.admin, timeout=30)
+        resp.raise_for_status()
+        return dict(resp.json())
+
+    def s3(self) -> Any:
+        """A boto3 client of this deployment's S3 server, for setup and floors."""
+        if self._s3 is None:
+            self._s3 = make_blob_store(self.settings).client
+        return self._s3
+
+    def presigned(self, method: str, key: str) -> str:
+        """A path+query for the S3 server itself, so the load generator needs no SDK."""
+        params: dict[str, str] = {"Bucket": self.settings.s3_bucket, "Key": key}
+        if method == "put_object":
+            params["ContentType"] = "image/jpeg"
+        url = self.s3().generate_presigned_url(method, Params=params, ExpiresIn=3600)
+        parts = urlsplit(url)
+        return f"{parts.path}?{parts.query}"
+
+    def floor_key(self, name: str) -> str:
+        key = f"bench-floor/{name}"
+        self._floor_keys.append(key)
+        return key
+
+    def object_key(self, image_id: str) -> str:
+        return key_for(image_id)
+
+    def delete_floor_objects(self) -> None:
+        keys, self._floor_keys = self._floor_keys, []
+        client = self.s3()
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            client.delete_objects(Bucket=self.settings.s3_bucket, Delete={"Objects": batch})
+
+    def close(self) -> None:
+        """Stop this deployment's processes and remove everything it stored."""
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+        self._session.close()
+        with contextlib.suppress(Exception):
+            self.delete_floor_objects()
+        _remove_data(self.settings)
+
+
+def new_deployment(
+    backends: Backends, name: str, extra: Mapping[str, str] | None = None
+) -> Deployment:
+    tag = f"bench-{name}-{uuid.uuid4().hex[:6]}"
+    env = servers.inlet_env(
+        redis_url=backends.redis_url,
+        s3_endpoint=backends.s3_endpoint,
+        search_url=backends.search_url,
+        extra={
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "S3_BUCKET": tag,
+            "INDEX_PREFIX": tag,
+            "REDIS_PREFIX": tag,
+            # No reconcile pass may start in the middle of a measurement.
+            "RECONCILE_INTERVAL": "3600",
+            **(extra or {}),
+        },
+    )
+    return Deployment(tag, env, Settings.from_env(env), backends.workdir / tag)
+
+
+@contextlib.contextmanager
+def deployment(
+    backends: Backends, name: str, extra: Mapping[str, str] | None = None
+) -> Iterator[Deployment]:
+    deployed = new_deployment(backends, name, extra)
+    try:
+        yield deployed
+    finally:
+        deployed.close()
+
+
+def _remove_data(settings: Settings) -> None:
+    """Redis keys under the prefix (links, hashes, the Celery queue), bucket, indices."""
+    with contextlib.suppress(Exception):
+        redis = make_redis(settings)
+        for key in redis.scan_iter(f"{settings.redis_prefix}:*", count=1000):
+            redis.delete(key)
+        redis.close()
+    with contextlib.suppress(Exception):
+        client = make_blob_store(settings).client
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=settings.s3_bucket):
+            batch = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if batch:
+                client.delete_objects(Bucket=settings.s3_bucket, Delete={"Objects": batch})
+        client.delete_bucket(Bucket=settings.s3_bucket)
+    with contextlib.suppress(Exception):
+        drop_indices(make_client(settings), settings.index_prefix)
