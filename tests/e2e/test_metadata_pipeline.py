@@ -4,6 +4,8 @@ statistics from the search server."""
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import signal
 import uuid
 from collections import Counter
@@ -14,7 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from inlet.dispatch import RECONCILE
 from tasks import pipeline
+from tasks.celery_app import create_celery
 from tests.e2e.conftest import Stack, eventually
 from tests.http import multipart
 from tests.images import make_exif, make_image
@@ -165,8 +169,6 @@ def test_worker_killed_mid_task_runs_it_again_and_indexes_once(stack: Stack) -> 
     image_id = upload(stack, [("kill.jpg", data)])[0]["id"]
     runs = stack.workdir / "markers" / "SLOW-kill.runs"
     pid = int(eventually(lambda: runs.exists() and runs.read_text().split()[0], timeout=20))
-    import os
-
     os.kill(pid, signal.SIGKILL)
     meta = eventually(
         lambda: (
@@ -236,3 +238,25 @@ def test_delete_image(stack: Stack) -> None:
     # The same bytes can be uploaded again and are new again.
     assert upload(stack, [("d.gif", data)])[0]["duplicate"] is False
     assert hashlib.sha256(data).hexdigest() == image_id
+
+
+def test_beat_reconcile_task_indexes_what_no_task_reached(stack: Stack) -> None:
+    # Bytes in the store that no upload task ever announced (a broker outage, say).
+    data = photo("JPEG", 700, "Lost", "Lost 1")
+    image_id = hashlib.sha256(data).hexdigest()
+    stack.context().blobs.put(
+        image_id,
+        io.BytesIO(data),
+        content_type="image/jpeg",
+        metadata={"format": "JPEG", "uploaded-at": datetime.now(UTC).isoformat()},
+    )
+    assert stack.session.get(f"{stack.url}/v1/images/{image_id}/metadata").status_code == 202
+    create_celery(stack.settings).send_task(RECONCILE)  # what beat sends on its schedule
+    meta = eventually(
+        lambda: (
+            (r := stack.session.get(f"{stack.url}/v1/images/{image_id}/metadata")).status_code
+            == 200
+            and r.json()
+        )
+    )
+    assert meta["model"] == "Lost 1"
