@@ -10,11 +10,8 @@ removed afterwards, so a run leaves a shared stack as it found it.
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from devstack import servers
+from devstack.servers import Backends
 from inlet import tokens
 from inlet.blobstore import key_for
 from inlet.clients import make_blob_store, make_redis
@@ -59,57 +57,14 @@ class ServerConfig:
         return cls(kind, int(workers), int(threads or 1))
 
 
-@dataclass
-class Backends:
-    redis_url: str
-    s3_endpoint: str
-    search_url: str
-    workdir: Path
-    started: list[servers.Service] = field(default_factory=list)
-
-    def stop(self) -> None:
-        for service in reversed(self.started):
-            service.stop()
-
-
 def start_backends(workdir: Path) -> Backends:
     """The servers named in the environment, else fresh ones like the tests start."""
-    backends = Backends("", "", "", workdir)
-    try:
-        backends.redis_url = os.environ.get("REDIS_URL") or ""
-        if not backends.redis_url:
-            redis = servers.redis_service(workdir / "redis").start()
-            backends.started.append(redis)
-            backends.redis_url = f"redis://127.0.0.1:{redis.port}/0"
-        backends.s3_endpoint = os.environ.get("S3_ENDPOINT") or ""
-        if not backends.s3_endpoint:
-            s3 = servers.s3_service(workdir / "s3").start()
-            backends.started.append(s3)
-            backends.s3_endpoint = s3.url
-        backends.search_url = os.environ.get("ELASTICSEARCH_URL") or ""
-        if not backends.search_url:
-            search = servers.search_service(workdir / "search").start()
-            backends.started.append(search)
-            backends.search_url = search.url
-    except BaseException:
-        backends.stop()
-        raise
+    backends = servers.start_backends(workdir)
     for url in (backends.redis_url, backends.s3_endpoint, backends.search_url):
         if urlsplit(url).hostname not in LOOPBACK:
             backends.stop()
             raise ValueError(f"benchmarks run against loopback servers only, not {url}")
     return backends
-
-
-def _http_ready(path: str) -> Any:
-    def check(service: servers.Service) -> bool:
-        try:
-            with urllib.request.urlopen(service.url + path, timeout=1) as resp:  # noqa: S310 - loopback
-                return bool(200 <= resp.status < 300)
-        except (urllib.error.URLError, OSError):
-            return False
-
-    return check
 
 
 def gunicorn_service(
@@ -138,7 +93,12 @@ def gunicorn_service(
         app,
     ]  # fmt: skip
     return servers.Service(
-        name, argv, port, env=env, log_path=workdir / f"{name}.log", ready=_http_ready("/healthz")
+        name,
+        argv,
+        port,
+        env=env,
+        log_path=workdir / f"{name}.log",
+        ready=servers.http_ok("/healthz"),
     )
 
 

@@ -257,3 +257,50 @@ def flower_service(env: Mapping[str, str], workdir: Path, port: int) -> Service:
 
 def _logged(text: str) -> Callable[[Service], bool]:
     return lambda service: text in service.tail(200)
+
+
+@dataclass
+class Backends:
+    """Redis, S3 and search: the ones the environment names, else fresh local ones."""
+
+    redis_url: str
+    s3_endpoint: str
+    search_url: str
+    workdir: Path
+    started: list[Service] = field(default_factory=list)
+
+    @property
+    def search(self) -> Service | None:
+        """The search server started here (None when the environment named one)."""
+        return next((s for s in self.started if s.name == "search"), None)
+
+    def stop(self) -> None:
+        for service in reversed(self.started):
+            service.stop()
+
+
+def start_backends(workdir: Path, environ: Mapping[str, str] | None = None) -> Backends:
+    env = os.environ if environ is None else environ
+    backends = Backends(
+        env.get("REDIS_URL", ""),
+        env.get("S3_ENDPOINT", ""),
+        env.get("ELASTICSEARCH_URL", ""),
+        workdir,
+    )
+    try:
+        if not backends.redis_url:
+            redis = redis_service(workdir / "redis").start()
+            backends.started.append(redis)
+            backends.redis_url = f"redis://127.0.0.1:{redis.port}/0"
+        if not backends.s3_endpoint:
+            s3 = s3_service(workdir / "s3").start()
+            backends.started.append(s3)
+            backends.s3_endpoint = s3.url
+        if not backends.search_url:
+            search = search_service(workdir / "search").start()
+            backends.started.append(search)
+            backends.search_url = search.url
+    except BaseException:
+        backends.stop()
+        raise
+    return backends

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from devstack import servers
+from devstack.servers import Backends
 from inlet.blobstore import S3BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
@@ -27,40 +26,13 @@ from search.indices import IndexNames, drop_indices, ensure_indices
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
 
-@dataclass
-class Backends:
-    redis_url: str
-    s3_endpoint: str
-    search_url: str
-    workdir: Path
-    search: servers.Service | None
-
-
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
-    workdir = tmp_path_factory.mktemp("servers")
-    started: list[servers.Service] = []
-
-    def start(service: servers.Service) -> servers.Service:
-        started.append(service.start())
-        return service
-
-    redis_url = os.environ.get("REDIS_URL") or ""
-    if not redis_url:
-        redis_url = f"redis://127.0.0.1:{start(servers.redis_service(workdir / 'redis')).port}/0"
-    s3_endpoint = os.environ.get("S3_ENDPOINT") or ""
-    if not s3_endpoint:
-        s3_endpoint = start(servers.s3_service(workdir / "s3")).url
-    search_url = os.environ.get("ELASTICSEARCH_URL") or ""
-    search = None
-    if not search_url:
-        search = start(servers.search_service(workdir / "search"))
-        search_url = search.url
+    started = servers.start_backends(tmp_path_factory.mktemp("servers"))
     try:
-        yield Backends(redis_url, s3_endpoint, search_url, workdir, search)
+        yield started
     finally:
-        for service in reversed(started):
-            service.stop()
+        started.stop()
 
 
 @pytest.fixture

@@ -16,12 +16,13 @@ import pytest
 import requests
 
 from devstack import servers
+from devstack.servers import Backends
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
 from search.client import make_client
 from search.indices import drop_indices
 from tasks.context import Context
-from tests.conftest import TEST_SECRET, Backends
+from tests.conftest import TEST_SECRET
 from tests.http import admin_token, bearer
 
 T = TypeVar("T")
