@@ -26,25 +26,26 @@ def index_image(
     es: Elasticsearch, names: IndexNames, doc: Mapping[str, Any], *, refresh: bool = False
 ) -> None:
     """Store (or replace) the document for one image; ``_id`` is its ``id``."""
-    with translated(f"index image {doc['id']}"):
-        es.index(
-            index=names.images,
-            id=doc["id"],
-            document=doc,
-            op_type="index",
-            require_alias=True,
-            refresh=refresh,
-        )
+    _put(es, names.images, doc["id"], doc, refresh=refresh, what=f"index image {doc['id']}")
 
 
 def record_upload(
     es: Elasticsearch, names: IndexNames, doc: Mapping[str, Any], *, refresh: bool = False
 ) -> None:
     """Store one accepted upload; ``_id`` is its ``event_id``, so a retry is harmless."""
-    with translated(f"record upload {doc['event_id']}"):
+    what = f"record upload {doc['event_id']}"
+    _put(es, names.uploads, doc["event_id"], doc, refresh=refresh, what=what)
+
+
+def _put(
+    es: Elasticsearch, alias: str, doc_id: str, doc: Mapping[str, Any], *, refresh: bool, what: str
+) -> None:
+    # A whole-document write under an explicit id: idempotent, and never through a
+    # missing alias (which would auto-create an index with a dynamic mapping).
+    with translated(what):
         es.index(
-            index=names.uploads,
-            id=doc["event_id"],
+            index=alias,
+            id=doc_id,
             document=doc,
             op_type="index",
             require_alias=True,
