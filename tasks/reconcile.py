@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inlet.dispatch import INDEX_IMAGE
 from inlet.settings import Settings
 from tasks.celery_app import create_celery
 from tasks.context import context_for
@@ -10,8 +11,6 @@ from tasks.pipeline import reconcile
 
 def run_reindex(settings: Settings) -> int:
     celery = create_celery(settings)
-    from inlet.dispatch import INDEX_IMAGE
-
     return reconcile(
         context_for(settings), lambda image_id: celery.send_task(INDEX_IMAGE, args=[image_id])
     )
