@@ -26,6 +26,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 8190
+# No gunicornc control socket: it lives in $HOME, which is read-only in the image and
+# shared by every instance on a host (tests and benchmarks run several).
+control_socket_disable = True
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]
