@@ -25,15 +25,20 @@ def put_doc(es: Elasticsearch, names: IndexNames, image_id: str, **fields: Any) 
     service.index_image(es, names, image_document(image_id, fields, uploaded), refresh=True)
 
 
+def upload_one(client: testing.TestClient, token: str, data: bytes) -> str:
+    body, ctype = multipart([("images", "a.jpg", data, "image/jpeg")])
+    result = client.simulate_post(
+        f"/v1/uploads/{token}", body=body, headers={"Content-Type": ctype}
+    )
+    assert result.status_code == 201, result.text
+    return hashlib.sha256(data).hexdigest()
+
+
 def test_metadata_is_202_while_processing_then_200(
     client: testing.TestClient, new_link: Any, es: Elasticsearch, names: IndexNames
 ) -> None:
     data = make_image(seed=1)
-    image_id = hashlib.sha256(data).hexdigest()
-    body, ctype = multipart([("images", "a.jpg", data, "image/jpeg")])
-    client.simulate_post(
-        f"/v1/uploads/{new_link()['token']}", body=body, headers={"Content-Type": ctype}
-    )
+    image_id = upload_one(client, new_link()["token"], data)
     pending = client.simulate_get(f"/v1/images/{image_id}/metadata")
     assert pending.status_code == 202
     assert pending.json == {"id": image_id, "status": "processing"}
@@ -144,11 +149,7 @@ def test_delete_image(
     settings: Settings,
 ) -> None:
     data = make_image(seed=2)
-    image_id = hashlib.sha256(data).hexdigest()
-    body, ctype = multipart([("images", "a.jpg", data, "image/jpeg")])
-    client.simulate_post(
-        f"/v1/uploads/{new_link()['token']}", body=body, headers={"Content-Type": ctype}
-    )
+    image_id = upload_one(client, new_link()["token"], data)
     queue = f"{settings.redis_prefix}:celery:{settings.redis_prefix}.default"
     queued_before = redis_client.llen(queue)
     assert_problem(client.simulate_delete(f"/v1/images/{image_id}"), 401)
