@@ -1,4 +1,6 @@
-"""The Falcon application factory: collaborators are injected, or built from settings."""
+"""The Falcon application factory: pure wiring of injected or settings-built
+collaborators. Building an app touches no network; :func:`prepare_backends`
+(called by the WSGI entry point) creates the bucket and the indices."""
 
 from __future__ import annotations
 
@@ -8,25 +10,23 @@ from typing import Any
 import falcon
 from elasticsearch import Elasticsearch
 from falcon.media.multipart import MultipartParseOptions
+from redis import Redis
 
 from api import errors
+from api.converters import ImageIdConverter
 from api.middleware import SecurityHeaders
 from api.openapi import OpenAPIResource
+from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
-from api.resources.images import ImageResource
+from api.resources.images import ImageResource, MetadataResource
 from api.resources.links import LinkResource, LinksResource
-from api.resources.metadata import (
-    DeleteImage,
-    FailuresResource,
-    ImageSearchResource,
-    MetadataResource,
-    StatsResource,
-)
+from api.resources.search import ImageSearchResource
+from api.resources.stats import StatsResource
 from api.resources.uploads import UploadsResource
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
-from inlet.dispatch import CeleryDispatcher, Dispatcher
+from inlet.dispatch import Dispatcher
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
 from inlet.settings import Settings
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 def create_app(
     settings: Settings,
     *,
-    redis: Any = None,
+    redis: Redis | None = None,
     blobs: BlobStore | None = None,
     dispatcher: Dispatcher | None = None,
     es: Elasticsearch | None = None,
@@ -51,11 +51,10 @@ def create_app(
     es = es if es is not None else make_client(settings)
     if dispatcher is None:
         from tasks.celery_app import create_celery
+        from tasks.dispatch import CeleryDispatcher
 
-        dispatcher = CeleryDispatcher(create_celery(settings))
-    _prepare(blobs, es, settings)
+        dispatcher = CeleryDispatcher(create_celery(settings), redis, settings.redis_prefix)
     names = index_names(settings.index_prefix)
-
     links = LinkStore(redis, settings.redis_prefix)
     hashes = HashIndex(redis, settings.redis_prefix)
     ingestor = Ingestor(
@@ -68,38 +67,44 @@ def create_app(
     )
 
     app = falcon.App(middleware=[SecurityHeaders()])
-    _configure_media(app, settings)
+    _configure(app, settings)
     errors.install(app)
 
     uploads = UploadsResource(settings, links, ingestor)
-    app.add_route("/healthz", HealthResource())
     checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
+    app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(checks))
     app.add_route("/openapi.json", OpenAPIResource())
     app.add_route("/v1/links", LinksResource(settings, links))
     app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
-    delete = DeleteImage(settings, blobs, hashes, dispatcher)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
-    app.add_route("/v1/images/{image_id}", ImageResource(blobs, delete))
-    app.add_route("/v1/images/{image_id}/metadata", MetadataResource(es, names, blobs))
+    app.add_route(
+        "/v1/images/{image_id:image_id}", ImageResource(settings, blobs, hashes, dispatcher)
+    )
+    app.add_route("/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs))
     app.add_route("/v1/stats", StatsResource(settings, es, names))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
     return app
 
 
-def _configure_media(app: falcon.App[Any, Any], settings: Settings) -> None:
+def _configure(app: falcon.App[Any, Any], settings: Settings) -> None:
     options = MultipartParseOptions()
     # Plain form fields may accompany the files; bound the total all the same.
     options.max_body_part_count = settings.max_files_per_request * 2 + 16
     handler = falcon.media.MultipartFormHandler(options)
     app.req_options.media_handlers[falcon.MEDIA_MULTIPART] = handler
     app.req_options.strip_url_path_trailing_slash = True
+    app.router_options.converters["image_id"] = ImageIdConverter
 
 
-def _prepare(blobs: BlobStore, es: Elasticsearch, settings: Settings) -> None:
-    # Start even when a backend is still coming up; /readyz reports it meanwhile.
+def prepare_backends(settings: Settings, blobs: BlobStore, es: Elasticsearch) -> None:
+    """Create the bucket and the search indices if they are missing.
+
+    A backend still coming up is logged, not fatal: the API starts and ``/readyz``
+    reports it meanwhile.
+    """
     try:
         blobs.ensure_bucket()
     except (ConnectionError, OSError) as exc:

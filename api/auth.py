@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol, cast
+
 import falcon
 
 from api.errors import Problem
 from inlet import tokens
 from inlet.links import Link, LinkNotFound, LinkStore
+from inlet.settings import Settings
+
+
+class HasSettings(Protocol):
+    settings: Settings
 
 
 def bearer(req: falcon.Request) -> str | None:
@@ -42,6 +49,16 @@ def require_admin(req: falcon.Request, secret: str) -> tokens.Claims:
         raise _unauthorized("the admin token has expired; create a new one") from None
     except tokens.InvalidToken as exc:
         raise _unauthorized(f"invalid admin token: {exc}") from None
+
+
+def admin_only(
+    req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
+) -> None:
+    """A ``falcon.before`` hook: the request must carry a valid admin token.
+
+    The resources it guards keep their :class:`Settings` as ``settings``.
+    """
+    require_admin(req, cast(HasSettings, resource).settings.secret_key)
 
 
 def require_link(token: str | None, secret: str, links: LinkStore) -> Link:

@@ -1,7 +1,7 @@
 """Every error leaves as `application/problem+json` (RFC 9457).
 
 Resources raise :class:`Problem` (or any `falcon.HTTPError`); backend exceptions
-are mapped here, in one place, so no resource knows about botocore or redis.
+are mapped here, in one place, so no resource knows about the S3 client or redis.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import falcon
 import redis
 
+from api.params import InvalidParameter
 from api.redact import redact
-from inlet.blobstore import StoreUnavailable
 from search.errors import SearchError, SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -90,21 +90,38 @@ def _not_found(req: falcon.Request, resp: falcon.Response, ex: Exception, params
     raise Problem(404, f"nothing is stored at {redact(req.path)}", slug="not-found")
 
 
+def _invalid_parameter(
+    req: falcon.Request, resp: falcon.Response, ex: InvalidParameter, params: Any
+) -> None:
+    raise Problem(400, str(ex), slug="invalid-parameter", parameter=ex.param)
+
+
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
-    if isinstance(ex, falcon.HTTPError):
-        raise ex
     log.exception("unhandled error in %s %s", req.method, redact(req.path))
     raise Problem(500, "an unexpected error occurred; it has been logged", slug="internal")
 
 
+# Every way a backend can be out of reach. SearchUnavailable is also a SearchError, so it
+# is named here: Falcon uses the handler of the nearest class in the exception's MRO.
+UNAVAILABLE = (
+    ConnectionError,
+    SearchUnavailable,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
 def install(app: falcon.App[Any, Any]) -> None:
+    """Route every exception to problem+json.
+
+    Falcon picks the handler registered for the nearest class in the exception's MRO,
+    whatever the order of registration; its own handler for falcon.HTTPError (and so
+    for Problem) stays in place and renders through serialize_problem.
+    """
     app.set_error_serializer(serialize_problem)
-    # Registration order matters: Falcon picks the most specific handler.
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(FileNotFoundError, _not_found)
-    app.add_error_handler(StoreUnavailable, _unavailable)
-    app.add_error_handler(redis.exceptions.ConnectionError, _unavailable)
-    app.add_error_handler(redis.exceptions.TimeoutError, _unavailable)
     app.add_error_handler(SearchError, _search_error)
-    app.add_error_handler(SearchUnavailable, _unavailable)
-    app.add_error_handler(ConnectionError, _unavailable)
+    app.add_error_handler(InvalidParameter, _invalid_parameter)
+    for unavailable in UNAVAILABLE:
+        app.add_error_handler(unavailable, _unavailable)

@@ -289,7 +289,13 @@ PATHS: dict[str, dict[str, Any]] = {
                 "200": _json(
                     {
                         "type": "object",
-                        "properties": {"failures": {"type": "array", "items": {"type": "object"}}},
+                        "properties": {
+                            "failures": {"type": "array", "items": {"type": "object"}},
+                            "total": {
+                                "type": "integer",
+                                "description": "failures recorded since the start",
+                            },
+                        },
                     }
                 ),
                 "401": PROBLEM,

@@ -28,7 +28,7 @@ from inlet.blobstore import key_for
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
 from search.client import make_client
-from search.indices import drop_indices
+from tests.support import drop_indices
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

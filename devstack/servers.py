@@ -219,9 +219,14 @@ def api_service(
     )
 
 
-def worker_service(env: Mapping[str, str], workdir: Path, *, concurrency: int = 2) -> Service:
+def worker_service(
+    env: Mapping[str, str], workdir: Path, *, concurrency: int = 2, app: str | None = None
+) -> Service:
+    """A Celery worker; ``app`` replaces the ``--app`` module (tests inject their own)."""
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [*command("worker"), "--concurrency", str(concurrency)]
+    if app is not None:
+        argv[argv.index("--app") + 1] = app
     # A worker listens on no port; readiness is its log line.
     return Service(
         "worker", argv, 0, env=env, log_path=workdir / "worker.log", ready=_logged("ready.")

@@ -1,6 +1,7 @@
 """Tasks that failed for good are recorded where an admin can see them.
 
-A capped Redis list, newest first: `GET /v1/failures` reads it.
+A capped Redis list, newest first, and a counter of every failure ever recorded
+(the list forgets the oldest): `GET /v1/failures` reads both.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from redis import Redis
+
 MAX_ENTRIES = 1000
 
 
@@ -16,8 +19,12 @@ def key(prefix: str) -> str:
     return f"{prefix}:deadletter"
 
 
+def total_key(prefix: str) -> str:
+    return f"{prefix}:deadletter:total"
+
+
 def record(
-    redis: Any, prefix: str, *, task: str, task_id: str, args: Any, kwargs: Any, error: str
+    redis: Redis, prefix: str, *, task: str, task_id: str, args: Any, kwargs: Any, error: str
 ) -> None:
     entry = {
         "task": task,
@@ -30,8 +37,14 @@ def record(
     with redis.pipeline() as pipe:
         pipe.lpush(key(prefix), json.dumps(entry, default=str))
         pipe.ltrim(key(prefix), 0, MAX_ENTRIES - 1)
+        pipe.incr(total_key(prefix))
         pipe.execute()
 
 
-def entries(redis: Any, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
+def entries(redis: Redis, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
     return [json.loads(raw) for raw in redis.lrange(key(prefix), 0, limit - 1)]
+
+
+def total(redis: Redis, prefix: str) -> int:
+    """Failures recorded since the start, including those the list no longer holds."""
+    return int(redis.get(total_key(prefix)) or 0)

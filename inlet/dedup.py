@@ -6,11 +6,23 @@ the store before trusting a "seen" answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
+
+from redis import Redis
+
+
+class Hashes(Protocol):
+    """The dedup index as ingest and delete use it."""
+
+    def add(self, image_id: str) -> bool: ...
+
+    def __contains__(self, image_id: str) -> bool: ...
+
+    def discard(self, image_id: str) -> None: ...
 
 
 class HashIndex:
-    def __init__(self, redis: Any, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.key = f"{prefix}:hashes"
 
@@ -23,6 +35,3 @@ class HashIndex:
 
     def discard(self, image_id: str) -> None:
         self.redis.srem(self.key, image_id)
-
-    def count(self) -> int:
-        return int(self.redis.scard(self.key))

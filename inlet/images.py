@@ -7,12 +7,15 @@ to the end (JPEGs at 1/8 scale, which still reads every entropy-coded byte).
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from dataclasses import dataclass
 from typing import IO
 
 from PIL import Image
+
+from inlet.outcomes import Refusal
 
 # Pillow format name -> MIME type served back.
 ACCEPTED: dict[str, str] = {
@@ -26,17 +29,18 @@ ACCEPTED: dict[str, str] = {
 }
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
 SNIFF_BYTES = 32
+_OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
 
 _heif_lock = threading.Lock()
 _heif_ready = False
 
 
 class ImageRejected(ValueError):
-    """A file that is not an acceptable image; `status` is the HTTP status to report."""
+    """A file that is not an acceptable image, and why."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, reason: Refusal, detail: str) -> None:
         super().__init__(detail)
-        self.status = status
+        self.reason = reason
         self.detail = detail
 
 
@@ -92,7 +96,8 @@ def inspect(fileobj: IO[bytes], *, max_pixels: int) -> ImageInfo:
     fmt = sniff(head)
     if fmt is None:
         raise ImageRejected(
-            415, "not an accepted image: JPEG, PNG, GIF, WebP, TIFF, BMP or HEIC/HEIF expected"
+            Refusal.NOT_AN_IMAGE,
+            "not an accepted image: JPEG, PNG, GIF, WebP, TIFF, BMP or HEIC/HEIF expected",
         )
     if fmt == "HEIF":
         register_heif()
@@ -105,18 +110,28 @@ def inspect(fileobj: IO[bytes], *, max_pixels: int) -> ImageInfo:
                 width, height = im.size
                 if width * height > max_pixels:
                     raise ImageRejected(
-                        422,
+                        Refusal.TOO_MANY_PIXELS,
                         f"image has {width}x{height} pixels; at most {max_pixels} are accepted",
                     )
                 _decode(im)
     except Image.DecompressionBombError as exc:
-        raise ImageRejected(422, f"image rejected as a decompression bomb: {exc}") from None
+        raise ImageRejected(
+            Refusal.TOO_MANY_PIXELS, f"image rejected as a decompression bomb: {exc}"
+        ) from None
     except ImageRejected:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow reports truncated and corrupt data as OSError, SyntaxError or ValueError.
-        raise ImageRejected(422, f"{fmt} image could not be decoded: {exc}") from None
+        raise ImageRejected(
+            Refusal.UNDECODABLE, f"{fmt} image could not be decoded: {_reason(exc)}"
+        ) from None
     return ImageInfo(fmt, mime_for(fmt, head), width, height)
+
+
+def _reason(exc: BaseException) -> str:
+    # Pillow names the file object it read ("<tempfile.SpooledTemporaryFile object at
+    # 0x7f…>"): noise to the uploader, and different every time.
+    return _OBJECT_REPR.sub("", str(exc)).strip() or type(exc).__name__
 
 
 def _decode(im: Image.Image) -> None:

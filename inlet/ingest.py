@@ -23,13 +23,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from inlet.blobstore import BlobInfo, BlobStore, StoreUnavailable
-from inlet.dedup import HashIndex
+from inlet.dedup import Hashes
 from inlet.dispatch import Dispatcher, UploadEvent
 from inlet.images import ImageRejected, inspect
-from inlet.links import Link, LinkStore
+from inlet.links import Link
+from inlet.outcomes import Accepted, Outcome, Refusal, Refused
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +44,12 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-@dataclass
-class FileResult:
-    filename: str
-    image_id: str | None = None
-    duplicate: bool | None = None
-    status: int | None = None
-    detail: str | None = None
+class Quota(Protocol):
+    """The part of :class:`~inlet.links.LinkStore` that ingest needs."""
 
-    @property
-    def accepted(self) -> bool:
-        return self.image_id is not None and self.status is None
+    def reserve(self, link: Link) -> bool: ...
 
-    def as_dict(self) -> dict[str, Any]:
-        if self.accepted:
-            return {
-                "filename": self.filename,
-                "id": self.image_id,
-                "duplicate": self.duplicate,
-                "url": f"/v1/images/{self.image_id}",
-            }
-        return {"filename": self.filename, "error": {"status": self.status, "detail": self.detail}}
+    def release(self, link: Link) -> None: ...
 
 
 @dataclass
@@ -91,8 +77,8 @@ class Ingestor:
         self,
         *,
         blobs: BlobStore,
-        hashes: HashIndex,
-        links: LinkStore,
+        hashes: Hashes,
+        links: Quota,
         dispatcher: Dispatcher,
         max_image_bytes: int,
         max_image_pixels: int,
@@ -104,7 +90,7 @@ class Ingestor:
         self.max_image_bytes = max_image_bytes
         self.max_image_pixels = max_image_pixels
 
-    def stage(self, stream: Readable, raw_filename: str | None) -> Staged | FileResult:
+    def stage(self, stream: Readable, raw_filename: str | None) -> Staged | Refused:
         filename = clean_filename(raw_filename)
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
         try:
@@ -112,11 +98,11 @@ class Ingestor:
         except BaseException:
             spool.close()
             raise
-        if isinstance(result, FileResult):
+        if isinstance(result, Refused):
             spool.close()
         return result
 
-    def _spool(self, stream: Readable, filename: str, spool: IO[bytes]) -> Staged | FileResult:
+    def _spool(self, stream: Readable, filename: str, spool: IO[bytes]) -> Staged | Refused:
         digest = hashlib.sha256()
         size = 0
         while chunk := stream.read(CHUNK):
@@ -124,11 +110,11 @@ class Ingestor:
             if size > self.max_image_bytes:
                 _drain(stream)
                 detail = f"file is larger than the limit of {self.max_image_bytes} bytes"
-                return FileResult(filename, status=413, detail=detail)
+                return Refused(filename, Refusal.TOO_LARGE, detail)
             digest.update(chunk)
             spool.write(chunk)
         if size == 0:
-            return FileResult(filename, status=422, detail="file is empty")
+            return Refused(filename, Refusal.EMPTY, "file is empty")
         image_id = digest.hexdigest()
         known = self._stored(image_id)
         if known is not None:
@@ -138,7 +124,7 @@ class Ingestor:
         try:
             info = inspect(spool, max_pixels=self.max_image_pixels)
         except ImageRejected as exc:
-            return FileResult(filename, status=exc.status, detail=exc.detail)
+            return Refused(filename, exc.reason, exc.detail)
         return Staged(filename, image_id, size, info.format, info.mime_type, spool)
 
     def _stored(self, image_id: str) -> BlobInfo | None:
@@ -150,11 +136,11 @@ class Ingestor:
         except FileNotFoundError:
             return None  # the SET is only an index: store the bytes again
 
-    def commit(self, link: Link, staged: Iterable[Staged | FileResult]) -> list[FileResult]:
-        results: list[FileResult] = []
+    def commit(self, link: Link, staged: Iterable[Staged | Refused]) -> list[Outcome]:
+        results: list[Outcome] = []
         stored_now: set[str] = set()
         for item in staged:
-            if isinstance(item, FileResult):
+            if isinstance(item, Refused):
                 results.append(item)
                 continue
             try:
@@ -163,21 +149,18 @@ class Ingestor:
                 item.spool.close()
         return results
 
-    def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> FileResult:
+    def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> Outcome:
         if not self.links.reserve(link):
-            return FileResult(
-                item.filename,
-                status=403,
-                detail=f"this link's quota of {link.max_images} images is used up",
-            )
+            detail = f"this link's quota of {link.max_images} images is used up"
+            return Refused(item.filename, Refusal.QUOTA_USED_UP, detail)
+        uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
-            new, stored = self._store(item, stored_now)
+            new, stored = self._store(item, stored_now, uploaded_at)
         except StoreUnavailable:
             self.links.release(link)
             log.exception("blob store unavailable while storing %s", item.image_id)
-            return FileResult(
-                item.filename, status=503, detail="the image store is unavailable; try again"
-            )
+            detail = "the image store is unavailable; try again"
+            return Refused(item.filename, Refusal.STORE_UNAVAILABLE, detail)
         except BaseException:
             self.links.release(link)
             raise
@@ -185,14 +168,14 @@ class Ingestor:
             event_id=uuid.uuid4().hex,
             image_id=item.image_id,
             link_id=link.id,
-            uploaded_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            uploaded_at=uploaded_at,
             duplicate=not new,
             format=item.format,
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
-        return FileResult(item.filename, image_id=item.image_id, duplicate=not new)
+        return Accepted(item.filename, item.image_id, duplicate=not new)
 
-    def _store(self, item: Staged, stored_now: set[str]) -> tuple[bool, bool]:
+    def _store(self, item: Staged, stored_now: set[str], uploaded_at: str) -> tuple[bool, bool]:
         """Returns (new, stored): whether this upload owns the image, whether bytes were PUT."""
         image_id = item.image_id
         if item.stored or image_id in stored_now:
@@ -202,10 +185,7 @@ class Ingestor:
             image_id,
             item.spool,
             content_type=item.mime_type,
-            metadata={
-                "format": item.format,
-                "uploaded-at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            },
+            metadata={"format": item.format, "uploaded-at": uploaded_at},
         )
         return self.hashes.add(image_id), True
 

@@ -23,6 +23,7 @@ import re
 import warnings
 import zlib
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
@@ -31,14 +32,10 @@ from PIL import Image, TiffImagePlugin
 from inlet import exif
 from inlet.images import mime_for, register_heif, sniff
 
-try:
-    # Celery's soft time limit arrives as an ordinary Exception raised wherever the worker
-    # happens to be; it must end the task, not become a note about the file.
-    from billiard.exceptions import SoftTimeLimitExceeded as _TimeLimit  # type: ignore[import-untyped]
-
-    _INTERRUPTS: tuple[type[Exception], ...] = (_TimeLimit,)
-except ImportError:  # pragma: no cover - Celery is installed wherever tasks run
-    _INTERRUPTS = ()
+# Exceptions that end the extraction instead of becoming a note about the file: a
+# worker's time limit, for one, arrives as an ordinary Exception raised wherever the
+# parser happens to be. Set per call by extract_metadata.
+_interrupts: ContextVar[tuple[type[BaseException], ...]] = ContextVar("interrupts", default=())
 
 _SNIFF_BYTES = 32
 _PNG_TAIL = 128 * 1024  # eXIf after the image data sits between the last IDAT and IEND
@@ -50,12 +47,22 @@ _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([0-9])')
 _OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
-def extract_metadata(fileobj: BinaryIO, size: int) -> dict[str, Any]:
+def extract_metadata(
+    fileobj: BinaryIO, size: int, *, interrupts: tuple[type[BaseException], ...] = ()
+) -> dict[str, Any]:
     """Metadata of the image in ``fileobj`` (seekable, ``size`` bytes long).
 
     Only keys with a value are present. Never raises for malformed or unknown input;
-    exceptions raised by ``fileobj`` itself are re-raised.
+    exceptions raised by ``fileobj`` itself, and ``interrupts``, are re-raised.
     """
+    token = _interrupts.set(interrupts)
+    try:
+        return _extract_all(fileobj, size)
+    finally:
+        _interrupts.reset(token)
+
+
+def _extract_all(fileobj: BinaryIO, size: int) -> dict[str, Any]:
     # An in-memory buffer cannot fail, so it needs no guard (which costs on every read).
     source = fileobj if type(fileobj) is io.BytesIO else cast("BinaryIO", _Source(fileobj))
     result: dict[str, Any] = {"size_bytes": size}
@@ -283,7 +290,7 @@ def _exifread_tags(stream: BinaryIO, limit: int) -> exif.Tags:
 
 
 def _pass_interrupts(exc: Exception) -> None:
-    if isinstance(exc, _INTERRUPTS):
+    if isinstance(exc, _interrupts.get()):
         raise exc
 
 

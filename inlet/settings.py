@@ -51,8 +51,6 @@ class Settings:
     reconcile_interval: int = 600
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
-    # An extension point: a "module:function" with extract_metadata's signature.
-    metadata_extractor: str = "inlet.metadata:extract_metadata"
 
     @property
     def production(self) -> bool:

@@ -114,17 +114,3 @@ def alias_targets(es: Elasticsearch, alias: str) -> set[str]:
     if not isinstance(body, dict):
         raise SearchError(f"get alias {alias}: unexpected answer {body!r}")
     return set(body)
-
-
-def drop_indices(es: Elasticsearch, prefix: str) -> None:
-    """Delete the aliases' indices (any version) and the current concrete ones.
-
-    For tests and an admin reset. Names are resolved first because wildcard deletes
-    are refused by default (``action.destructive_requires_name``).
-    """
-    targets: set[str] = set()
-    for spec in index_specs(prefix):
-        targets |= alias_targets(es, spec.alias)
-        targets.add(spec.concrete)
-    with translated(f"delete indices for {prefix}"):
-        es.indices.delete(index=",".join(sorted(targets)), ignore_unavailable=True)

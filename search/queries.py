@@ -7,15 +7,11 @@ bodies. User input is validated here too (``parse_*``), raising :class:`InvalidF
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from search.documents import isoformat_utc
 
@@ -45,20 +41,6 @@ IMAGE_SORT: list[dict[str, Any]] = [
 ]
 
 
-class InvalidFilter(ValueError):
-    """A query parameter that cannot be used; ``param`` names it for the 400 answer."""
-
-    def __init__(self, param: str, detail: str):
-        super().__init__(f"{param}: {detail}")
-        self.param = param
-        self.detail = detail
-
-
-class InvalidCursor(InvalidFilter):
-    def __init__(self, detail: str = "not a cursor from a previous page"):
-        super().__init__("cursor", detail)
-
-
 # --- image search -------------------------------------------------------------
 
 
@@ -77,75 +59,8 @@ class ImageFilters:
     radius_km: float | None = None
 
 
-def parse_image_filters(params: Mapping[str, Any], *, extra: Collection[str] = ()) -> ImageFilters:
-    """Validate query parameters into :class:`ImageFilters`.
-
-    ``extra`` names parameters the caller handles itself (``limit``, ``cursor``); any
-    other unknown parameter is an error, so a typo does not silently widen a search.
-
-    Dates are ISO 8601. A bare date means a whole UTC day: ``taken_to=2024-05-01``
-    includes all of 1 May. A time without an offset is UTC. ``near`` is ``lat,lon``;
-    ``radius_km`` defaults to :data:`DEFAULT_RADIUS_KM` when ``near`` is given.
-    """
-    for name in params:
-        if name not in FILTER_PARAMS and name not in extra:
-            raise InvalidFilter(name, "unknown parameter")
-    values: dict[str, Any] = {}
-    for name in FILTER_PARAMS:
-        if name in params:
-            values[name] = _single(name, params[name])
-
-    terms = {name: _term(name, values[name]) for name in TERM_PARAMS if name in values}
-    dates = {
-        name: _instant(name, values[name], end=name.endswith("_to"))
-        for name in DATE_PARAMS
-        if name in values
-    }
-    for field in ("taken", "uploaded"):
-        start, end = dates.get(f"{field}_from"), dates.get(f"{field}_to")
-        if start is not None and end is not None and end < start:
-            raise InvalidFilter(f"{field}_to", f"must not be before {field}_from")
-
-    near = _lat_lon("near", values["near"]) if "near" in values else None
-    radius = _radius("radius_km", values["radius_km"]) if "radius_km" in values else None
-    if radius is not None and near is None:
-        raise InvalidFilter("radius_km", "needs near=lat,lon")
-    if near is not None and radius is None:
-        radius = DEFAULT_RADIUS_KM
-
-    return ImageFilters(
-        make=terms.get("make"),
-        model=terms.get("model"),
-        format=terms.get("format"),
-        taken_from=dates.get("taken_from"),
-        taken_to=dates.get("taken_to"),
-        uploaded_from=dates.get("uploaded_from"),
-        uploaded_to=dates.get("uploaded_to"),
-        near=near,
-        radius_km=radius,
-    )
-
-
-def parse_page_size(
-    value: str | None,
-    *,
-    param: str = "limit",
-    default: int = DEFAULT_PAGE_SIZE,
-    maximum: int = MAX_PAGE_SIZE,
-) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        size = int(value)
-    except ValueError:
-        raise InvalidFilter(param, f"not an integer: {value!r}") from None
-    if not 1 <= size <= maximum:
-        raise InvalidFilter(param, f"must be between 1 and {maximum}")
-    return size
-
-
 def image_search_query(
-    filters: ImageFilters, size: int, cursor: str | None = None
+    filters: ImageFilters, size: int, search_after: Sequence[Any] | None = None
 ) -> dict[str, Any]:
     """The search body for one page of images, newest upload first.
 
@@ -161,8 +76,8 @@ def image_search_query(
         "sort": IMAGE_SORT,
         "query": {"bool": {"filter": clauses}} if clauses else {"match_all": {}},
     }
-    if cursor is not None:
-        body["search_after"] = decode_cursor(cursor)
+    if search_after is not None:
+        body["search_after"] = list(search_after)
     return body
 
 
@@ -194,52 +109,16 @@ def image_filter_clauses(filters: ImageFilters) -> list[dict[str, Any]]:
 
 def page_from_hits(
     hits: Sequence[Mapping[str, Any]], size: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's documents and the cursor for the next page (None on the last)."""
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """The page's documents and the sort values to search after for the next page
+    (None on the last page)."""
     page = hits[:size]
     items = [dict(hit["_source"]) for hit in page]
-    next_cursor = encode_cursor(page[-1]["sort"]) if len(hits) > size and page else None
-    return items, next_cursor
-
-
-def encode_cursor(sort_values: Sequence[Any]) -> str:
-    """An opaque, URL-safe cursor for ``search_after`` from a hit's sort values."""
-    raw = json.dumps(list(sort_values), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(cursor: str) -> list[Any]:
-    """The sort values in ``cursor``; :class:`InvalidCursor` unless it is one of ours."""
-    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-        raise InvalidCursor()
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
-        values = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise InvalidCursor() from None
-    # Exactly the shape IMAGE_SORT produces: [epoch millis, image id].
-    if not (
-        isinstance(values, list)
-        and len(values) == len(IMAGE_SORT)
-        and isinstance(values[0], int)
-        and not isinstance(values[0], bool)
-        and isinstance(values[1], str)
-    ):
-        raise InvalidCursor()
-    return values
+    after = list(page[-1]["sort"]) if len(hits) > size and page else None
+    return items, after
 
 
 # --- statistics -----------------------------------------------------------------
-
-
-def parse_timezone(value: str, *, param: str = "tz") -> str:
-    """An IANA zone name (``Europe/Berlin``) that both Python and the server know."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidFilter(param, f"unknown time zone {value!r}") from None
-    return value
 
 
 def local_today(tz: str, now: datetime | None = None) -> date:
@@ -275,7 +154,6 @@ def stats_query(
     accepted (the query matches everything) and, inside a ``filter`` aggregation for
     the window, uploads per local day.
     """
-    parse_timezone(tz)
     by_count: list[dict[str, str]] = [{"_count": "desc"}, {"_key": "asc"}]
     images = {
         "size": 0,
@@ -388,69 +266,3 @@ def total_hits(response: Mapping[str, Any]) -> int:
 def _top_key(agg: Mapping[str, Any] | None) -> Any:
     buckets = agg.get("buckets", []) if agg else []
     return buckets[0]["key"] if buckets else None
-
-
-# --- parameter parsing ------------------------------------------------------------
-
-
-def _single(name: str, value: Any) -> str:
-    if isinstance(value, list | tuple):
-        raise InvalidFilter(name, "given more than once")
-    if not isinstance(value, str):
-        raise InvalidFilter(name, "must be a string")
-    return value
-
-
-def _term(name: str, value: str) -> str:
-    if not value:
-        raise InvalidFilter(name, "must not be empty")
-    if len(value) > MAX_TERM_LENGTH:
-        raise InvalidFilter(name, f"longer than {MAX_TERM_LENGTH} characters")
-    return value
-
-
-def _instant(name: str, value: str, *, end: bool) -> datetime:
-    """An aware UTC datetime; a bare date is the start, or with ``end`` the last
-    millisecond, of that UTC day."""
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time.min, tzinfo=UTC)
-            return moment + timedelta(days=1, milliseconds=-1) if end else moment
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidFilter(name, f"not an ISO 8601 date or time: {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _number(name: str, text: str, what: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidFilter(name, f"{what} is not a number: {text!r}") from None
-    if not math.isfinite(number):
-        raise InvalidFilter(name, f"{what} must be finite")
-    return number
-
-
-def _lat_lon(name: str, value: str) -> tuple[float, float]:
-    parts = value.split(",")
-    if len(parts) != 2:
-        raise InvalidFilter(name, "expected lat,lon")
-    lat = _number(name, parts[0].strip(), "latitude")
-    lon = _number(name, parts[1].strip(), "longitude")
-    if not -90 <= lat <= 90:
-        raise InvalidFilter(name, "latitude must be between -90 and 90")
-    if not -180 <= lon <= 180:
-        raise InvalidFilter(name, "longitude must be between -180 and 180")
-    return lat, lon
-
-
-def _radius(name: str, value: str) -> float:
-    radius = _number(name, value.strip(), "radius")
-    if not 0 < radius <= MAX_RADIUS_KM:
-        raise InvalidFilter(name, f"must be greater than 0 and at most {MAX_RADIUS_KM:g}")
-    return radius

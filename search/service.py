@@ -79,12 +79,6 @@ def delete_image(
         raise error_from_body(body, 404, f"delete image {image_id}")
 
 
-def refresh(es: Elasticsearch, names: IndexNames) -> None:
-    """Make every write so far visible to searches (tests and admin tools)."""
-    with translated("refresh"):
-        es.indices.refresh(index=f"{names.images},{names.uploads}")
-
-
 def fetch_stats(es: Elasticsearch, names: IndexNames, today: date, tz: str) -> dict[str, Any]:
     """Statistics for ``GET /v1/stats`` in one round trip (``_msearch``)."""
     images_body, uploads_body = queries.stats_query(today, tz)
@@ -101,14 +95,11 @@ def search_images(
     names: IndexNames,
     filters: queries.ImageFilters,
     size: int = queries.DEFAULT_PAGE_SIZE,
-    cursor: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of image documents, newest upload first, and the next page's cursor.
-
-    Raises :class:`search.queries.InvalidCursor` (a ``ValueError``) for a bad cursor
-    before any request is made.
-    """
-    body = queries.image_search_query(filters, size, cursor)
+    search_after: Sequence[Any] | None = None,
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of image documents, newest upload first, and the sort values to
+    search after for the next page (None on the last page)."""
+    body = queries.image_search_query(filters, size, search_after)
     with translated("search images"):
         response = es.search(index=names.images, body=body)
     return queries.page_from_hits(response.body["hits"]["hits"], size)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from celery import Celery
 
-from inlet.dispatch import RECONCILE
 from inlet.settings import Settings
+from tasks import jobs
+from tasks.context import Extractor, extract_in_worker
 
 
-def create_celery(settings: Settings) -> Celery:
+def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker) -> Celery:
+    """The app; ``extract`` is the metadata extractor its tasks use (tests inject theirs)."""
     app = Celery("inlet", broker=settings.celery_broker_url, set_as_current=False)
     visibility_timeout = settings.task_time_limit + settings.retry_backoff_max + 300
     app.conf.update(
@@ -37,7 +39,10 @@ def create_celery(settings: Settings) -> Celery:
         broker_pool_limit=10,
         task_default_queue=f"{settings.redis_prefix}.default",
         beat_schedule={
-            "reconcile": {"task": RECONCILE, "schedule": float(settings.reconcile_interval)},
+            "reconcile": {
+                "task": jobs.reconcile.name,
+                "schedule": float(settings.reconcile_interval),
+            },
         },
         # Retries of transient failures: exponential backoff with jitter, bounded.
         task_annotations={
@@ -53,4 +58,5 @@ def create_celery(settings: Settings) -> Celery:
     if settings.worker_concurrency:
         app.conf.worker_concurrency = settings.worker_concurrency
     app.inlet_settings = settings
+    app.inlet_extract = extract
     return app

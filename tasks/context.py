@@ -1,30 +1,49 @@
-"""Per-process collaborators for the tasks, built lazily after the worker forks."""
+"""Per-process collaborators for the tasks.
+
+Clients hold sockets and connection pools, which must never cross a fork: a pool
+child that inherited its parent's search connection would interleave requests on
+it with its siblings. So a context belongs to one process id, and a forked child
+(a new pool process, or the replacement of a killed one) builds its own.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
 from elasticsearch import Elasticsearch
+from redis import Redis
 
-from inlet.blobstore import S3BlobStore
+from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
+from inlet.metadata import extract_metadata
 from inlet.settings import Settings
+from search import service
 from search.client import make_client
 from search.errors import SearchError
 from search.indices import IndexNames, ensure_indices, index_names
 
 T = TypeVar("T")
+Extractor = Callable[[BinaryIO, int], dict[str, Any]]
+
+
+def extract_in_worker(fileobj: BinaryIO, size: int) -> dict[str, Any]:
+    """The metadata extractor as tasks run it: Celery's soft time limit, raised wherever
+    the parser happens to be, ends the task instead of becoming a note about the file."""
+    return extract_metadata(fileobj, size, interrupts=(SoftTimeLimitExceeded,))
 
 
 @dataclass
 class Context:
     settings: Settings
-    blobs: S3BlobStore
+    blobs: BlobStore
     es: Elasticsearch
-    redis: Any
+    redis: Redis
+    extract: Extractor = extract_in_worker
     _ready: bool = field(default=False, repr=False)
 
     @property
@@ -38,7 +57,24 @@ class Context:
             self._ready = True
         return self.names
 
-    def write(self, operation: Callable[[IndexNames], T]) -> T:
+    def index_image(self, doc: Mapping[str, Any]) -> None:
+        self._write(lambda names: service.index_image(self.es, names, doc))
+
+    def record_upload(self, doc: Mapping[str, Any]) -> None:
+        self._write(lambda names: service.record_upload(self.es, names, doc))
+
+    def delete_image(self, image_id: str) -> None:
+        self._write(lambda names: service.delete_image(self.es, names, image_id))
+
+    def indexed_ids(self, ids: Sequence[str]) -> set[str]:
+        return service.indexed_ids(self.es, self.indices(), ids)
+
+    def search_failed(self) -> None:
+        # The search server may come back empty (a new node, a restored cluster):
+        # check the indices again before the next write.
+        self._ready = False
+
+    def _write(self, operation: Callable[[IndexNames], T]) -> T:
         """Run a search write; if the indices vanished (a new, empty search server),
         create them again and write once more."""
         try:
@@ -49,24 +85,30 @@ class Context:
             self._ready = False
             return operation(self.indices())
 
-    def search_failed(self) -> None:
-        # The search server may come back empty (a new node, a restored cluster):
-        # check the indices again before the next write.
-        self._ready = False
+
+def build_context(settings: Settings, extract: Extractor = extract_in_worker) -> Context:
+    return Context(
+        settings=settings,
+        blobs=make_blob_store(settings, pool=4),
+        es=make_client(settings),
+        redis=make_redis(settings),
+        extract=extract,
+    )
 
 
 _lock = threading.Lock()
-_contexts: dict[int, Context] = {}
+_contexts: dict[tuple[int, int], Context] = {}
 
 
-def context_for(settings: Settings) -> Context:
-    key = id(settings)
+def context_for(settings: Settings, extract: Extractor = extract_in_worker) -> Context:
+    """This process's context for ``settings``, built on first use after a fork."""
+    key = (os.getpid(), id(settings))
     with _lock:
-        if key not in _contexts:
-            _contexts[key] = Context(
-                settings=settings,
-                blobs=make_blob_store(settings, pool=4),
-                es=make_client(settings),
-                redis=make_redis(settings),
-            )
-        return _contexts[key]
+        context = _contexts.get(key)
+        if context is None:
+            # Entries of a parent process are dropped unused: closing them here would
+            # shut sockets the parent still uses.
+            for stale in [k for k in _contexts if k[0] != key[0]]:
+                del _contexts[stale]
+            context = _contexts[key] = build_context(settings, extract)
+        return context

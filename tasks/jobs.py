@@ -1,5 +1,10 @@
 """The Celery tasks: small, take ids, idempotent, retried with backoff when a
-backend is unreachable, recorded as dead letters when they fail for good."""
+backend is unreachable, recorded as dead letters when they fail for good.
+
+Each task has one typed function that sends it (``send_*``), right below it: the
+API, beat and the command line queue work only through those, so "go to
+definition" leads from any sender to the task and on to :mod:`tasks.pipeline`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,12 @@ import logging
 from typing import Any
 
 import redis
-from celery import Task, shared_task
+from celery import Celery, Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from inlet import deadletter
 from inlet.blobstore import StoreUnavailable
-from inlet.dispatch import DELETE_IMAGE, INDEX_IMAGE, RECONCILE, RECORD_UPLOAD
+from inlet.dispatch import UploadEvent
 from inlet.settings import Settings
 from search.errors import SearchUnavailable
 from tasks import pipeline
@@ -31,7 +36,7 @@ class InletTask(Task):  # type: ignore[misc]
     @property
     def ctx(self) -> Context:
         settings: Settings = self.app.inlet_settings
-        return context_for(settings)
+        return context_for(settings, self.app.inlet_extract)
 
     def on_retry(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
@@ -62,7 +67,7 @@ def record_failure(task: Any, task_id: str, args: Any, kwargs: Any, exc: BaseExc
         log.exception("could not record the failure of %s[%s]", task.name, task_id)
 
 
-@shared_task(name=INDEX_IMAGE, base=InletTask, bind=True)
+@shared_task(name="inlet.index_image", base=InletTask, bind=True)
 def index_image(self: InletTask, image_id: str) -> None:
     try:
         pipeline.index_image(self.ctx, image_id)
@@ -74,18 +79,33 @@ def index_image(self: InletTask, image_id: str) -> None:
         )
 
 
-@shared_task(name=RECORD_UPLOAD, base=InletTask, bind=True)
+def send_index_image(app: Celery, image_id: str) -> None:
+    app.send_task(index_image.name, args=[image_id])
+
+
+@shared_task(name="inlet.record_upload", base=InletTask, bind=True)
 def record_upload(self: InletTask, **event: Any) -> None:
     pipeline.record_upload(self.ctx, event)
 
 
-@shared_task(name=DELETE_IMAGE, base=InletTask, bind=True)
+def send_record_upload(app: Celery, event: UploadEvent) -> None:
+    app.send_task(record_upload.name, kwargs=event.as_dict())
+
+
+@shared_task(name="inlet.delete_image", base=InletTask, bind=True)
 def delete_image(self: InletTask, image_id: str) -> None:
     pipeline.delete_image(self.ctx, image_id)
 
 
-@shared_task(name=RECONCILE, base=InletTask, bind=True)
+def send_delete_image(app: Celery, image_id: str) -> None:
+    app.send_task(delete_image.name, args=[image_id])
+
+
+@shared_task(name="inlet.reconcile", base=InletTask, bind=True)
 def reconcile(self: InletTask) -> int:
-    return pipeline.reconcile(
-        self.ctx, lambda image_id: self.app.send_task(INDEX_IMAGE, args=[image_id])
-    )
+    return pipeline.reconcile(self.ctx, lambda image_id: send_index_image(self.app, image_id))
+
+
+def send_reconcile(app: Celery) -> None:
+    """What beat sends on its schedule (see :func:`tasks.celery_app.create_celery`)."""
+    app.send_task(reconcile.name)

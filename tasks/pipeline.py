@@ -6,32 +6,21 @@ document id, so running any of them twice leaves the index as once.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from functools import cache
 from itertools import islice
 from typing import Any, BinaryIO, cast
 
 from inlet.blobstore import BlobInfo
 from inlet.rangefile import RangeFile, blob_range_reader
-from search import service
 from search.documents import image_document, upload_document
 from tasks.context import Context
 
 log = logging.getLogger(__name__)
 
-Extractor = Callable[[BinaryIO, int], dict[str, Any]]
 RECONCILE_BATCH = 500
 TIME_LIMIT_NOTE = "metadata extraction exceeded its time limit"
-
-
-@cache
-def load_extractor(path: str) -> Extractor:
-    module, _, name = path.partition(":")
-    func: Extractor = getattr(importlib.import_module(module), name)
-    return func
 
 
 def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
@@ -41,9 +30,8 @@ def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
     except FileNotFoundError:
         log.info("image %s is no longer stored; nothing to index", image_id)
         return None
-    extract = load_extractor(ctx.settings.metadata_extractor)
     reader = RangeFile(blob_range_reader(ctx.blobs, image_id), info.size)
-    metadata = extract(cast(BinaryIO, reader), info.size)
+    metadata = ctx.extract(cast(BinaryIO, reader), info.size)
     return _index(ctx, image_id, info, metadata)
 
 
@@ -63,7 +51,7 @@ def _index(ctx: Context, image_id: str, info: BlobInfo, metadata: dict[str, Any]
     metadata.setdefault("mime_type", info.content_type)
     uploaded_at = info.metadata.get("uploaded-at") or datetime.now(UTC).isoformat()
     doc = image_document(image_id, metadata, uploaded_at)
-    ctx.write(lambda names: service.index_image(ctx.es, names, doc))
+    ctx.index_image(doc)
     return doc
 
 
@@ -76,20 +64,19 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any]:
         bool(event["duplicate"]),
         event.get("format"),
     )
-    ctx.write(lambda names: service.record_upload(ctx.es, names, doc))
+    ctx.record_upload(doc)
     return doc
 
 
 def delete_image(ctx: Context, image_id: str) -> None:
-    ctx.write(lambda names: service.delete_image(ctx.es, names, image_id))
+    ctx.delete_image(image_id)
 
 
 def unindexed_images(ctx: Context) -> Iterator[str]:
     """Stored images that have no document yet, checked in batches."""
-    names = ctx.indices()
     ids = ctx.blobs.iter_ids()
     while batch := list(islice(ids, RECONCILE_BATCH)):
-        found = service.indexed_ids(ctx.es, names, batch)
+        found = ctx.indexed_ids(batch)
         yield from (image_id for image_id in batch if image_id not in found)
 
 

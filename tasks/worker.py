@@ -1,28 +1,46 @@
-"""The `celery --app tasks.worker` target: the configured app with its tasks."""
+"""The `celery --app tasks.worker` target: the configured app with its tasks.
+
+This module is an entry point, like ``api/wsgi.py``: the one place that builds the
+worker's app from the environment.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from celery import Celery
 from celery.signals import worker_ready
 
 from inlet.settings import Settings
+from search.client import make_client
 from search.errors import SearchError
+from search.indices import ensure_indices
 from tasks import jobs
 from tasks.celery_app import create_celery
-from tasks.context import context_for
+from tasks.context import Extractor, extract_in_worker
 
 log = logging.getLogger(__name__)
 
-app = create_celery(Settings.from_env())
-__all__ = ["app", "jobs"]
+
+def build_app(extract: Extractor = extract_in_worker) -> Celery:
+    return create_celery(Settings.from_env(), extract=extract)
 
 
 @worker_ready.connect
 def _prepare_indices(sender: Any = None, **kwargs: Any) -> None:
     # Tasks create the indices on demand too; doing it at start surfaces problems early.
+    # A client of its own, closed here: the pool children are forked from this process
+    # and must not inherit its sockets (tasks.context builds theirs after the fork).
+    settings: Settings = sender.app.inlet_settings
+    es = make_client(settings)
     try:
-        context_for(app.inlet_settings).indices()
+        ensure_indices(es, settings.index_prefix)
     except (SearchError, ConnectionError) as exc:
         log.warning("search indices not ready yet: %s", exc)
+    finally:
+        es.close()
+
+
+app = build_app()
+__all__ = ["app", "jobs"]

@@ -21,7 +21,8 @@ from inlet.blobstore import S3BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
 from search.client import make_client
-from search.indices import IndexNames, drop_indices, ensure_indices
+from search.indices import IndexNames, ensure_indices
+from tests.support import drop_indices
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 

@@ -1,18 +1,26 @@
+"""``/v1/images/{id}``: the stored bytes (GET, HEAD, DELETE) and their metadata."""
+
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import falcon
+from elasticsearch import Elasticsearch
 
+from api.auth import admin_only
 from api.errors import Problem
-from inlet.blobstore import BlobStore, RangeNotSatisfiable, is_image_id
+from inlet.blobstore import BlobStore, RangeNotSatisfiable
+from inlet.dedup import Hashes
+from inlet.deletion import delete_image
+from inlet.dispatch import Dispatcher
+from inlet.settings import Settings
+from search import service
+from search.indices import IndexNames
 
 # Content-addressed bytes never change, so caches may keep them forever.
 IMMUTABLE = "public, max-age=31536000, immutable"
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-Responder = Callable[[falcon.Request, falcon.Response, str], None]
 
 
 def etag_for(image_id: str) -> str:
@@ -43,30 +51,37 @@ def single_range(header: str | None) -> str | None:
     return header.strip()
 
 
-class ImageResource:
-    def __init__(self, blobs: BlobStore, delete: Responder) -> None:
-        self.blobs = blobs
-        self.delete = delete
+def _no_image(image_id: str) -> Problem:
+    return Problem(404, f"no image with id {image_id}", slug="not-found")
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        self.delete(req, resp, image_id)
+
+def _immutable_headers(resp: falcon.Response, image_id: str) -> None:
+    """The headers GET and HEAD share, set before anything can fail."""
+    resp.etag = etag_for(image_id)
+    resp.cache_control = [IMMUTABLE]
+    resp.set_header("Content-Security-Policy", CSP)
+    resp.set_header("Accept-Ranges", "bytes")
+
+
+class ImageResource:
+    def __init__(
+        self, settings: Settings, blobs: BlobStore, hashes: Hashes, dispatcher: Dispatcher
+    ) -> None:
+        self.settings = settings
+        self.blobs = blobs
+        self.hashes = hashes
+        self.dispatcher = dispatcher
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        if not is_image_id(image_id):
-            raise Problem(404, "image ids are 64 lowercase hex digits (SHA-256)", slug="not-found")
-        etag = etag_for(image_id)
-        resp.etag = etag
-        resp.cache_control = [IMMUTABLE]
-        resp.set_header("Content-Security-Policy", CSP)
-        resp.set_header("Accept-Ranges", "bytes")
-        if if_none_match(req.get_header("If-None-Match"), etag):
+        _immutable_headers(resp, image_id)
+        if if_none_match(req.get_header("If-None-Match"), resp.etag or ""):
             resp.status = falcon.HTTP_304
             return
         byte_range = single_range(req.get_header("Range"))
         try:
             blob = self.blobs.open(image_id, byte_range=byte_range)
         except FileNotFoundError:
-            raise Problem(404, f"no image with id {image_id}", slug="not-found") from None
+            raise _no_image(image_id) from None
         except RangeNotSatisfiable:
             size = self.blobs.head(image_id).size
             raise Problem(
@@ -83,10 +98,40 @@ class ImageResource:
         resp.stream = blob.iter_chunks()
 
     def on_head(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        if not is_image_id(image_id):
-            raise Problem(404, "image ids are 64 lowercase hex digits (SHA-256)", slug="not-found")
-        info = self.blobs.head(image_id)
-        resp.etag = etag_for(image_id)
-        resp.cache_control = [IMMUTABLE]
+        _immutable_headers(resp, image_id)
+        if if_none_match(req.get_header("If-None-Match"), resp.etag or ""):
+            resp.status = falcon.HTTP_304
+            return
+        try:
+            info = self.blobs.head(image_id)
+        except FileNotFoundError:
+            raise _no_image(image_id) from None
         resp.content_type = info.content_type
         resp.content_length = info.size
+
+    @falcon.before(admin_only)
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        try:
+            delete_image(image_id, blobs=self.blobs, hashes=self.hashes, dispatcher=self.dispatcher)
+        except FileNotFoundError:
+            raise _no_image(image_id) from None
+        resp.status = falcon.HTTP_204
+
+
+class MetadataResource:
+    def __init__(self, es: Elasticsearch, names: IndexNames, blobs: BlobStore) -> None:
+        self.es = es
+        self.names = names
+        self.blobs = blobs
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        doc = service.get_image(self.es, self.names, image_id)
+        if doc is not None:
+            resp.media = doc
+            return
+        if self.blobs.exists(image_id):
+            resp.status = falcon.HTTP_202
+            resp.set_header("Retry-After", "1")
+            resp.media = {"id": image_id, "status": "processing"}
+            return
+        raise _no_image(image_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 import falcon
 
-from api.auth import require_admin
+from api.auth import admin_only
 from api.errors import Problem
 from inlet import tokens
 from inlet.links import LinkNotFound, LinkStore
@@ -70,13 +70,13 @@ def _parse_rfc3339(value: Any) -> int:
     return int(parsed.astimezone(UTC).timestamp())
 
 
+@falcon.before(admin_only)
 class LinksResource:
     def __init__(self, settings: Settings, links: LinkStore) -> None:
         self.settings = settings
         self.links = links
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        require_admin(req, self.settings.secret_key)
         body = req.get_media()
         expires_at, max_images = parse_link_request(
             body, now=time.time(), max_ttl=self.settings.link_max_ttl
@@ -95,20 +95,19 @@ class LinksResource:
         }
 
 
+@falcon.before(admin_only)
 class LinkResource:
     def __init__(self, settings: Settings, links: LinkStore) -> None:
         self.settings = settings
         self.links = links
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, link_id: str) -> None:
-        require_admin(req, self.settings.secret_key)
         try:
             resp.media = self.links.get(link_id).as_dict()
         except LinkNotFound:
             raise _no_link(link_id) from None
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, link_id: str) -> None:
-        require_admin(req, self.settings.secret_key)
         try:
             resp.media = self.links.revoke(link_id).as_dict()
         except LinkNotFound:

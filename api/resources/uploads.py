@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -10,8 +9,10 @@ from falcon.util import BufferedReader
 
 from api.auth import bearer, require_link
 from api.errors import Problem
-from inlet.ingest import FileResult, Ingestor, Staged
+from api.outcomes import nothing_accepted, outcome_dict
+from inlet.ingest import Ingestor, Staged
 from inlet.links import LinkStore
+from inlet.outcomes import Outcome, Refused
 from inlet.settings import Settings
 
 # Multipart framing, headers and boundaries around each file, generously bounded.
@@ -58,8 +59,8 @@ class UploadsResource:
         stream = BufferedReader(req.stream.read, limit)
         return cast(Iterable[Any], handler.deserialize(stream, req.content_type, None))
 
-    def _stage_all(self, form: Iterable[Any]) -> list[Staged | FileResult]:
-        staged: list[Staged | FileResult] = []
+    def _stage_all(self, form: Iterable[Any]) -> list[Staged | Refused]:
+        staged: list[Staged | Refused] = []
         try:
             for part in form:
                 if part.filename is None:
@@ -85,30 +86,15 @@ class UploadsResource:
             )
         return staged
 
-    def _respond(self, resp: falcon.Response, results: list[FileResult]) -> None:
-        images = [r.as_dict() for r in results]
-        accepted = sum(r.accepted for r in results)
-        if accepted == len(results):
-            resp.status = falcon.HTTP_201
-            resp.media = {"images": images}
-        elif accepted:
-            resp.status = falcon.HTTP_207
-            resp.media = {"images": images}
-        else:
-            raise _nothing_accepted(results, images)
+    def _respond(self, resp: falcon.Response, results: list[Outcome]) -> None:
+        refused = [r for r in results if isinstance(r, Refused)]
+        if len(refused) == len(results):
+            raise nothing_accepted(refused)
+        resp.status = falcon.HTTP_207 if refused else falcon.HTTP_201
+        resp.media = {"images": [outcome_dict(r) for r in results]}
 
 
-def _nothing_accepted(results: list[FileResult], images: list[dict[str, Any]]) -> Problem:
-    statuses = Counter(r.status for r in results)
-    only = next(iter(statuses))
-    status = only if len(statuses) == 1 and only is not None else 422
-    details = "; ".join(f"{r.filename or '(unnamed)'}: {r.detail}" for r in results)
-    return Problem(
-        status, f"no file was accepted: {details}", slug="nothing-accepted", images=images
-    )
-
-
-def _discard(staged: list[Staged | FileResult]) -> None:
+def _discard(staged: list[Staged | Refused]) -> None:
     for item in staged:
         if isinstance(item, Staged):
             item.spool.close()

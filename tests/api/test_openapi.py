@@ -12,7 +12,7 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
 def routes_of(app: object) -> set[tuple[str, str]]:
     found = set()
     for route in inspect.inspect_routes(app):  # type: ignore[arg-type]
-        path = re.sub(r"{(\\w+)(:[^}]*)?}", r"{\\1}", route.path)
+        path = re.sub(r"{(\w+)(:[^}]*)?}", r"{\1}", route.path)
         for method in route.methods:
             if method.internal:
                 continue

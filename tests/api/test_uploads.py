@@ -14,6 +14,7 @@ from inlet.dedup import HashIndex
 from inlet.settings import Settings
 from tests.http import assert_problem, bearer, multipart
 from tests.images import make_image
+from tests.support import hash_count
 
 
 def sha(data: bytes) -> str:
@@ -184,7 +185,7 @@ def unchanged(
 
     def check(client: testing.TestClient, link: dict[str, Any]) -> None:
         assert stored(blob_store) == set()
-        assert HashIndex(redis_client, settings.redis_prefix).count() == 0
+        assert hash_count(redis_client, settings.redis_prefix) == 0
         assert used(client, admin, link) == 0
 
     return check
@@ -198,15 +199,27 @@ EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "status", "word"),
+    ("name", "data", "status", "reason", "word"),
     [
-        ("notes.txt", b"hello, not an image", 415, "not an accepted image"),
-        ("vector.svg", b"<?xml version='1.0'?><svg/>", 415, "not an accepted image"),
-        ("print.eps", EPS, 415, "not an accepted image"),
-        ("empty.jpg", b"", 422, "empty"),
-        ("cut.png", make_image("PNG", size=(300, 300), noise=True)[:5000], 422, "PNG"),
-        ("cut.jpg", make_image("JPEG", size=(300, 300), noise=True)[:3000], 422, "JPEG"),
-        ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 500, 422, "JPEG"),
+        ("notes.txt", b"hello, not an image", 415, "not-an-image", "not an accepted image"),
+        ("vector.svg", b"<?xml version='1.0'?><svg/>", 415, "not-an-image", "not an accepted"),
+        ("print.eps", EPS, 415, "not-an-image", "not an accepted image"),
+        ("empty.jpg", b"", 422, "empty", "empty"),
+        (
+            "cut.png",
+            make_image("PNG", size=(300, 300), noise=True)[:5000],
+            422,
+            "undecodable",
+            "PNG",
+        ),
+        (
+            "cut.jpg",
+            make_image("JPEG", size=(300, 300), noise=True)[:3000],
+            422,
+            "undecodable",
+            "JPEG",
+        ),
+        ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 500, 422, "undecodable", "JPEG"),
     ],
 )
 def test_refused_files_leave_everything_as_it_was(
@@ -216,17 +229,17 @@ def test_refused_files_leave_everything_as_it_was(
     name: str,
     data: bytes,
     status: int,
+    reason: str,
     word: str,
 ) -> None:
     link = new_link(max_images=5)
     result = upload(client, link["token"], ("images", name, data, "image/jpeg"))
     doc = assert_problem(result, status, word)
+    detail = doc["images"][0]["error"]["detail"]
     assert doc["images"] == [
-        {
-            "filename": name,
-            "error": {"status": status, "detail": doc["images"][0]["error"]["detail"]},
-        }
+        {"filename": name, "error": {"status": status, "reason": reason, "detail": detail}}
     ]
+    assert " at 0x" not in detail
     assert word in doc["images"][0]["error"]["detail"]
     unchanged(client, link)
 

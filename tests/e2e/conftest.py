@@ -20,13 +20,14 @@ from devstack.servers import Backends
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
 from search.client import make_client
-from search.indices import drop_indices
 from tasks.context import Context
 from tests.conftest import TEST_SECRET
 from tests.http import admin_token, bearer
+from tests.support import drop_indices
 
 T = TypeVar("T")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+E2E_WORKER = "tests.e2e.worker"
 
 
 @dataclass
@@ -99,7 +100,6 @@ def start_stack(
             "RETRY_BACKOFF_MAX": "2",
             "RECONCILE_INTERVAL": "3600",
             "WEB_CONCURRENCY": "2",
-            "METADATA_EXTRACTOR": "tests.e2e.extractors:controlled",
             "INLET_TEST_MARKERS": str(workdir / "markers"),
             **(extra or {}),
         },
@@ -107,7 +107,7 @@ def start_stack(
     settings = Settings.from_env(env)
     api = servers.api_service(env, workdir / "api").start()
     try:
-        worker = servers.worker_service(env, workdir / "worker").start()
+        worker = servers.worker_service(env, workdir / "worker", app=E2E_WORKER).start()
     except BaseException:
         api.stop()
         raise

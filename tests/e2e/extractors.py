@@ -1,6 +1,6 @@
-"""A metadata extractor for the end-to-end tests, loaded by the worker through the
-METADATA_EXTRACTOR setting. It runs the real extractor and then, for images whose
-EXIF model asks for it, misbehaves the way a pathological parse would."""
+"""A metadata extractor for the end-to-end tests, injected into the worker's task
+context by :mod:`tests.e2e.worker`. It runs the worker's real extractor and then, for
+images whose EXIF model asks for it, misbehaves the way a pathological parse would."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any, BinaryIO
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from inlet.metadata import extract_metadata
+from tasks.context import extract_in_worker
 
 
 def controlled(fileobj: BinaryIO, size: int) -> dict[str, Any]:
-    metadata = extract_metadata(fileobj, size)
+    metadata = extract_in_worker(fileobj, size)
     model = str(metadata.get("model", ""))
     markers = Path(os.environ["INLET_TEST_MARKERS"])
     if model == "HANG":

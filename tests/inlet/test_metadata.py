@@ -9,13 +9,14 @@ import random
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from PIL import Image, ImageOps
 from PIL.ExifTags import GPS, IFD, Base
 from PIL.TiffImagePlugin import IFDRational
 
+from inlet import exif
 from inlet.images import register_heif
 from inlet.metadata import extract_metadata
 from inlet.rangefile import RangeFile
@@ -449,13 +450,30 @@ def test_failures_of_the_stream_propagate(fmt: str, error: type[Exception]) -> N
         extract_metadata(FailingReads(data, 100, error), len(data))  # type: ignore[arg-type]
 
 
-def test_celery_soft_time_limit_is_not_taken_for_bad_bytes() -> None:
-    from billiard.exceptions import SoftTimeLimitExceeded  # type: ignore[import-untyped]
+class Interrupt(Exception):
+    """Stands for a worker's time limit, raised wherever the parser happens to be."""
 
-    data = encode("HEIF", camera_exif())
 
-    with pytest.raises(SoftTimeLimitExceeded):
-        extract_metadata(FailingReads(data, 100, SoftTimeLimitExceeded), len(data))  # type: ignore[arg-type]
+def _interrupting(*args: object, **kwargs: object) -> NoReturn:
+    raise Interrupt("time is up")
+
+
+def test_interrupts_end_the_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = encode("JPEG", camera_exif())
+    monkeypatch.setattr(exif, "read_tags", _interrupting)
+
+    with pytest.raises(Interrupt):
+        extract_metadata(io.BytesIO(data), len(data), interrupts=(Interrupt,))
+
+
+def test_other_exceptions_in_a_parser_become_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = encode("JPEG", camera_exif())
+    monkeypatch.setattr(exif, "read_tags", _interrupting)
+
+    result = extract_metadata(io.BytesIO(data), len(data))
+
+    assert "Interrupt: time is up" in result["metadata_error"]
+    assert (result["width"], result["height"]) == (Image.open(io.BytesIO(data)).size)
 
 
 def test_large_jpeg_through_range_reads_fetches_only_its_header() -> None:

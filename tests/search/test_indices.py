@@ -14,12 +14,12 @@ from search.errors import SearchError
 from search.indices import (
     IndexNames,
     alias_targets,
-    drop_indices,
     ensure_indices,
     index_names,
     index_specs,
 )
 from search.service import get_image, index_image, record_upload
+from tests.support import drop_indices
 
 IMAGE_ID = "cd" * 32
 

@@ -15,6 +15,7 @@ from search.errors import SearchUnavailable
 from tasks import pipeline
 from tasks.context import Context
 from tests.images import make_exif, make_image
+from tests.support import refresh
 from tests.tasks.conftest import store
 
 UPLOADED = "2026-05-01T10:00:00.000+00:00"
@@ -63,14 +64,14 @@ def test_running_tasks_twice_changes_nothing(ctx: Context) -> None:
         "format": "JPEG",
     }
     pipeline.record_upload(ctx, event)
-    service.refresh(ctx.es, ctx.names)
+    refresh(ctx.es, ctx.names)
     before = (
         service.get_image(ctx.es, ctx.names, image_id),
         service.fetch_stats(ctx.es, ctx.names, date(2026, 5, 1), "UTC"),
     )
     pipeline.index_image(ctx, image_id)
     pipeline.record_upload(ctx, event)
-    service.refresh(ctx.es, ctx.names)
+    refresh(ctx.es, ctx.names)
     after = (
         service.get_image(ctx.es, ctx.names, image_id),
         service.fetch_stats(ctx.es, ctx.names, date(2026, 5, 1), "UTC"),

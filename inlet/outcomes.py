@@ -1,0 +1,39 @@
+"""What became of each file of an upload, in domain terms.
+
+The API turns these into HTTP statuses, problem types and URLs (``api/outcomes.py``);
+nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Refusal(Enum):
+    """Why a file was not accepted."""
+
+    TOO_LARGE = "too-large"
+    EMPTY = "empty"
+    NOT_AN_IMAGE = "not-an-image"
+    UNDECODABLE = "undecodable"
+    TOO_MANY_PIXELS = "too-many-pixels"
+    QUOTA_USED_UP = "quota-used-up"
+    STORE_UNAVAILABLE = "store-unavailable"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    filename: str
+    image_id: str
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Refused:
+    filename: str
+    reason: Refusal
+    detail: str
+
+
+Outcome = Accepted | Refused

@@ -1,0 +1,171 @@
+"""Ingest's rules on in-memory fakes: staging, dedup, quota and hand-off."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+
+import pytest
+
+from inlet.ingest import Ingestor, Staged
+from inlet.links import Link
+from inlet.outcomes import Accepted, Refusal, Refused
+from tests.fakes import FakeBlobStore, FakeDispatcher, FakeHashes, FakeQuota
+from tests.images import make_image
+
+LIMIT = 64 * 1024
+
+
+class Parts:
+    """The fakes of one ingest and a link to upload through."""
+
+    def __init__(self, max_images: int | None = None) -> None:
+        self.blobs = FakeBlobStore()
+        self.hashes = FakeHashes()
+        self.quota = FakeQuota()
+        self.dispatcher = FakeDispatcher()
+        now = int(time.time())
+        self.link = Link("link1", now, now + 3600, max_images, 0, False)
+        self.ingestor = Ingestor(
+            blobs=self.blobs,
+            hashes=self.hashes,
+            links=self.quota,
+            dispatcher=self.dispatcher,
+            max_image_bytes=LIMIT,
+            max_image_pixels=1_000_000,
+        )
+
+    def upload(self, *files: tuple[str, bytes]) -> list[Accepted | Refused]:
+        staged = [self.ingestor.stage(io.BytesIO(data), name) for name, data in files]
+        return self.ingestor.commit(self.link, staged)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_new_image_is_stored_indexed_and_counted_once() -> None:
+    parts = Parts()
+    data = make_image("PNG", seed=1)
+
+    [result] = parts.upload(("a.png", data))
+
+    assert result == Accepted("a.png", sha(data), duplicate=False)
+    assert parts.blobs.objects[sha(data)][1].metadata["format"] == "PNG"
+    assert parts.hashes.hashes == {sha(data)}
+    assert parts.quota.used == {"link1": 1}
+    [event] = parts.dispatcher.events
+    assert (event.image_id, event.link_id, event.duplicate) == (sha(data), "link1", False)
+    assert parts.dispatcher.indexed == [sha(data)]
+
+
+def test_the_upload_time_is_the_same_on_the_object_and_the_event() -> None:
+    parts = Parts()
+    data = make_image("JPEG", seed=2)
+
+    parts.upload(("a.jpg", data))
+
+    stored_at = parts.blobs.objects[sha(data)][1].metadata["uploaded-at"]
+    assert parts.dispatcher.events[0].uploaded_at == stored_at
+
+
+def test_a_duplicate_costs_no_put_and_no_indexing() -> None:
+    parts = Parts()
+    data = make_image("GIF", seed=3)
+    parts.upload(("first.gif", data))
+
+    [again] = parts.upload(("again.gif", data))
+
+    assert again == Accepted("again.gif", sha(data), duplicate=True)
+    assert parts.blobs.puts == 1
+    assert parts.dispatcher.indexed == [sha(data)]
+    assert [e.duplicate for e in parts.dispatcher.events] == [False, True]
+
+
+def test_the_same_bytes_twice_in_one_request_are_stored_once() -> None:
+    parts = Parts()
+    data = make_image("PNG", seed=4)
+
+    results = parts.upload(("a.png", data), ("b.png", data))
+
+    assert [r.duplicate for r in results if isinstance(r, Accepted)] == [False, True]
+    assert parts.blobs.puts == 1
+
+
+def test_a_hash_in_the_set_without_an_object_is_stored_again() -> None:
+    parts = Parts()
+    data = make_image("PNG", seed=5)
+    parts.hashes.hashes.add(sha(data))  # the SET is an index, not the truth
+
+    [result] = parts.upload(("a.png", data))
+
+    assert isinstance(result, Accepted)
+    assert sha(data) in parts.blobs.objects
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", Refusal.EMPTY),
+        (b"plain text, no image", Refusal.NOT_AN_IMAGE),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, Refusal.UNDECODABLE),
+        (make_image("PNG", size=(1001, 1000)), Refusal.TOO_MANY_PIXELS),
+        (b"\xff" * (LIMIT + 1), Refusal.TOO_LARGE),
+    ],
+)
+def test_refused_files_change_nothing(data: bytes, reason: Refusal) -> None:
+    parts = Parts()
+
+    [result] = parts.upload(("x", data))
+
+    assert isinstance(result, Refused)
+    assert result.reason is reason
+    assert (parts.blobs.objects, parts.hashes.hashes, parts.quota.used) == ({}, set(), {})
+    assert parts.dispatcher.events == []
+
+
+def test_the_quota_refuses_what_exceeds_it() -> None:
+    parts = Parts(max_images=1)
+    first, second = make_image("PNG", seed=6), make_image("PNG", seed=7)
+
+    results = parts.upload(("1.png", first), ("2.png", second))
+
+    assert isinstance(results[0], Accepted)
+    assert isinstance(results[1], Refused)
+    assert results[1].reason is Refusal.QUOTA_USED_UP
+    assert sha(second) not in parts.blobs.objects
+
+
+def test_a_store_outage_gives_the_quota_back() -> None:
+    parts = Parts(max_images=5)
+    data = make_image("PNG", seed=8)
+    staged = parts.ingestor.stage(io.BytesIO(data), "a.png")
+    assert isinstance(staged, Staged)
+    parts.blobs.down = True
+
+    [result] = parts.ingestor.commit(parts.link, [staged])
+
+    assert isinstance(result, Refused)
+    assert result.reason is Refusal.STORE_UNAVAILABLE
+    assert parts.quota.used == {"link1": 0}
+    assert parts.dispatcher.events == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("C:\\Users\\me\\photo.jpg", "photo.jpg"),
+        ("../../etc/passwd", "passwd"),
+        ("bell\x07.png", "bell.png"),
+        (None, ""),
+        ("x" * 300 + ".jpg", "x" * 255),
+    ],
+)
+def test_filenames_are_display_names_only(raw: str | None, clean: str) -> None:
+    parts = Parts()
+    data = make_image("PNG", seed=9)
+
+    [result] = parts.ingestor.commit(parts.link, [parts.ingestor.stage(io.BytesIO(data), raw)])
+
+    assert result.filename == clean
