@@ -9,6 +9,8 @@ from typing import Any
 
 import falcon
 
+from api import schemas
+
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
 
@@ -41,34 +43,6 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
     }
 
 
-_LINK = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "expires_at": {"type": "string", "format": "date-time"},
-        "max_images": {"type": ["integer", "null"]},
-        "used": {"type": "integer"},
-        "revoked": {"type": "boolean"},
-        "expired": {"type": "boolean"},
-    },
-}
-_UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "images": {
-                        "type": "array",
-                        "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-                    }
-                },
-            }
-        }
-    },
-}
 _UPLOAD_RESPONSES = {
     "201": _json({"$ref": "#/components/schemas/UploadResult"}, "Every file was accepted"),
     "207": _json({"$ref": "#/components/schemas/UploadResult"}, "Some files were accepted"),
@@ -79,69 +53,6 @@ _UPLOAD_RESPONSES = {
     "413": PROBLEM,
     "415": PROBLEM,
     "422": PROBLEM,
-}
-_METADATA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "format": {"type": "string"},
-        "mime_type": {"type": "string"},
-        "width": {"type": "integer"},
-        "height": {"type": "integer"},
-        "orientation": {"type": "integer"},
-        "size_bytes": {"type": "integer"},
-        "make": {"type": "string"},
-        "model": {"type": "string"},
-        "lens": {"type": "string"},
-        "taken_at": {"type": "string"},
-        "location": {
-            "type": "object",
-            "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
-        },
-        "altitude": {"type": "number"},
-        "iso": {"type": "integer"},
-        "f_number": {"type": "number"},
-        "exposure_time": {"type": "number"},
-        "focal_length": {"type": "number"},
-        "metadata_error": {"type": "string"},
-        "uploaded_at": {"type": "string", "format": "date-time"},
-    },
-}
-_COUNTED = {"type": "integer", "minimum": 0}
-_STATS = {
-    "type": "object",
-    "properties": {
-        "most_popular_format": {
-            "oneOf": [{"$ref": "#/components/schemas/Format"}, {"type": "null"}]
-        },
-        "formats": {"type": "array", "items": {"$ref": "#/components/schemas/Format"}},
-        "top_cameras": {
-            "type": "array",
-            "maxItems": 10,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "make": {"type": ["string", "null"]},
-                    "model": {"type": "string"},
-                    "count": _COUNTED,
-                },
-            },
-        },
-        "unknown_camera": _COUNTED,
-        "uploads_per_day": {
-            "type": "array",
-            "minItems": 30,
-            "maxItems": 30,
-            "items": {
-                "type": "object",
-                "properties": {"date": {"type": "string", "format": "date"}, "count": _COUNTED},
-            },
-        },
-        "totals": {
-            "type": "object",
-            "properties": {"images": _COUNTED, "uploads": _COUNTED},
-        },
-    },
 }
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -198,12 +109,12 @@ PATHS: dict[str, dict[str, Any]] = {
         "parameters": [_path_param("link_id", "The link's id")],
         "get": _op(
             "A link's state",
-            {"200": _json(_LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            {"200": _json(schemas.LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
             security=ADMIN,
         ),
         "delete": _op(
             "Revoke a link",
-            {"200": _json(_LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            {"200": _json(schemas.LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
             security=ADMIN,
         ),
     },
@@ -212,12 +123,14 @@ PATHS: dict[str, dict[str, Any]] = {
             "Upload images with the link token in the Authorization header",
             _UPLOAD_RESPONSES,
             security=[{"linkToken": []}],
-            requestBody=_UPLOAD_BODY,
+            requestBody=schemas.UPLOAD_BODY,
         )
     },
     "/v1/uploads/{token}": {
         "parameters": [_path_param("token", "The upload link's token")],
-        "post": _op("Upload images through a link", _UPLOAD_RESPONSES, requestBody=_UPLOAD_BODY),
+        "post": _op(
+            "Upload images through a link", _UPLOAD_RESPONSES, requestBody=schemas.UPLOAD_BODY
+        ),
     },
     "/v1/images": {
         "get": _op(
@@ -227,7 +140,7 @@ PATHS: dict[str, dict[str, Any]] = {
                     {
                         "type": "object",
                         "properties": {
-                            "images": {"type": "array", "items": _METADATA},
+                            "images": {"type": "array", "items": schemas.METADATA},
                             "next_cursor": {"type": ["string", "null"]},
                         },
                     }
@@ -276,7 +189,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op(
             "Extracted metadata",
             {
-                "200": _json(_METADATA),
+                "200": _json(schemas.METADATA),
                 "202": _json({"type": "object"}, "Stored, not yet indexed"),
                 "404": PROBLEM,
             },
@@ -308,7 +221,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/v1/stats": {
         "get": _op(
             "Statistics: formats, top cameras, uploads per day",
-            {"200": _json(_STATS), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM},
+            {"200": _json(schemas.STATS), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM},
             security=ADMIN,
             parameters=[_query("tz", "IANA time zone for uploads_per_day (default UTC)")],
         )
@@ -324,64 +237,7 @@ DOCUMENT: dict[str, Any] = {
         "storage, metadata search and statistics. Errors are application/problem+json.",
     },
     "paths": PATHS,
-    "components": {
-        "securitySchemes": {
-            "adminToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            "linkToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-        },
-        "responses": {
-            "Problem": {
-                "description": "RFC 9457 problem details",
-                "content": {
-                    "application/problem+json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "type": {"type": "string"},
-                                "title": {"type": "string"},
-                                "status": {"type": "integer"},
-                                "detail": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            }
-        },
-        "schemas": {
-            "Format": {
-                "type": "object",
-                "properties": {
-                    "format": {"type": "string"},
-                    "mime_type": {"type": "string"},
-                    "count": _COUNTED,
-                },
-            },
-            "UploadResult": {
-                "type": "object",
-                "properties": {
-                    "images": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "filename": {"type": "string"},
-                                "id": {"type": "string"},
-                                "duplicate": {"type": "boolean"},
-                                "url": {"type": "string"},
-                                "error": {
-                                    "type": "object",
-                                    "properties": {
-                                        "status": {"type": "integer"},
-                                        "detail": {"type": "string"},
-                                    },
-                                },
-                            },
-                        },
-                    }
-                },
-            },
-        },
-    },
+    "components": schemas.COMPONENTS,
 }
 
 

@@ -1,7 +1,7 @@
 """Tasks that failed for good are recorded where an admin can see them.
 
 A capped Redis list, newest first, and a counter of every failure ever recorded
-(the list forgets the oldest): `GET /v1/failures` reads both.
+(the list forgets the oldest); admins read both through the API.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ class Ingestor:
 
     def stage(self, stream: Readable, raw_filename: str | None) -> Staged | Refused:
         filename = clean_filename(raw_filename)
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - lives past this call
         try:
             result = self._spool(stream, filename, spool)
         except BaseException:

@@ -2,7 +2,7 @@
 
 One plain function, :func:`extract_metadata`. It reads headers only and never decodes a
 pixel. Pillow opens the image lazily (format, size, where the EXIF is); the EXIF tags
-are read with :func:`inlet.exif.read_tags`, which decodes only the dozen tags indexed
+are read with :func:`inlet.tiff.read_tags`, which decodes only the dozen tags indexed
 where Pillow's parser decodes every tag. Where Pillow would read the whole file to find
 EXIF (WebP, PNG's eXIf after the image data) a few chunk headers are walked here
 instead. exifread is the second opinion, asked only when something stumbled, so the
@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zlib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from typing import Any, BinaryIO, cast
 
 from PIL import Image, TiffImagePlugin
 
-from inlet import exif
+from inlet import containers, exif, tiff
 from inlet.images import mime_for, register_heif, sniff
 
 # Exceptions that end the extraction instead of becoming a note about the file: a
@@ -38,7 +37,6 @@ from inlet.images import mime_for, register_heif, sniff
 _interrupts: ContextVar[tuple[type[BaseException], ...]] = ContextVar("interrupts", default=())
 
 _SNIFF_BYTES = 32
-_PNG_TAIL = 128 * 1024  # eXIf after the image data sits between the last IDAT and IEND
 _WEBP_MAX_CHUNKS = 100_000
 _MAX_NOTE = 500
 _NO_EXIF_FORMATS = {"GIF", "BMP"}
@@ -156,22 +154,24 @@ def _parse_with_pillow(
         header.raw_exif = im.info.get("exif")
         if fmt == "PNG" and not header.raw_exif:
             # PngImageFile.getexif() would decode the pixels to reach a late eXIf chunk.
-            header.raw_exif = _png_raw_profile(im.info) or _png_late_exif(source, size)
+            header.raw_exif = containers.png_raw_profile(im.info) or containers.png_late_exif(
+                source, size
+            )
         xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
         header.xmp = xmp.encode() if isinstance(xmp, str) else xmp
         if fmt == "HEIF":
             _heif_orientation(im.info, header)
     if header.raw_exif:
-        header.tags = _read_tags(exif.TiffBlock.from_bytes(header.raw_exif), notes)
+        header.tags = _read_tags(tiff.TiffBlock.from_bytes(header.raw_exif), notes)
     elif fmt == "TIFF":
-        header.tags = _read_tags(exif.TiffBlock.from_stream(source, size), notes)
+        header.tags = _read_tags(tiff.TiffBlock.from_stream(source, size), notes)
 
 
-def _read_tags(block: exif.TiffBlock | None, notes: list[str]) -> exif.Tags | None:
+def _read_tags(block: tiff.TiffBlock | None, notes: list[str]) -> exif.Tags | None:
     if block is None:
         notes.append("EXIF data is not TIFF-structured")
         return None
-    return exif.read_tags(block, notes)
+    return tiff.read_tags(block, notes)
 
 
 def _heif_orientation(info: Mapping[Any, Any], header: _Header) -> None:
@@ -198,57 +198,13 @@ def _parse_webp(source: BinaryIO, header: _Header, notes: list[str]) -> None:
             header.raw_exif = source.read(length)
         elif kind == b"XMP ":
             header.xmp = source.read(length)
-        elif header.width is None:
-            _webp_size(kind, source.read(10), header)
+        elif header.width is None and (size := containers.webp_size(kind, source.read(10))):
+            header.width, header.height = size
         source.seek(start + length + (length & 1))  # chunks are padded to even sizes
     if header.width is None:
         raise SyntaxError("no WebP image chunk")
     if header.raw_exif:
-        header.tags = _read_tags(exif.TiffBlock.from_bytes(header.raw_exif), notes)
-
-
-def _webp_size(kind: bytes, data: bytes, header: _Header) -> None:
-    if kind == b"VP8X" and len(data) == 10:
-        header.width = int.from_bytes(data[4:7], "little") + 1
-        header.height = int.from_bytes(data[7:10], "little") + 1
-    elif kind == b"VP8 " and data[3:6] == b"\x9d\x01\x2a":
-        header.width = int.from_bytes(data[6:8], "little") & 0x3FFF
-        header.height = int.from_bytes(data[8:10], "little") & 0x3FFF
-    elif kind == b"VP8L" and data[:1] == b"\x2f" and len(data) >= 5:
-        bits = int.from_bytes(data[1:5], "little")
-        header.width = (bits & 0x3FFF) + 1
-        header.height = ((bits >> 14) & 0x3FFF) + 1
-
-
-def _png_raw_profile(info: Mapping[Any, Any]) -> bytes | None:
-    # ImageMagick's convention from before eXIf existed, which Pillow reads too.
-    profile = info.get("Raw profile type exif")
-    if not isinstance(profile, str):
-        return None
-    try:
-        return bytes.fromhex("".join(profile.split("\n")[3:]))
-    except ValueError:
-        return None
-
-
-def _png_late_exif(source: BinaryIO, size: int) -> bytes | None:
-    """An eXIf chunk after the image data, searched for in the file's tail only.
-
-    Walking every chunk would fetch the whole file; the chunks after the last IDAT are
-    small, so the tail holds them. The CRC tells a chunk from bytes in compressed data.
-    """
-    start = max(8, size - _PNG_TAIL)
-    source.seek(start)
-    tail = source.read(size - start)
-    pos = tail.rfind(b"eXIf")
-    while pos >= 4:
-        length = int.from_bytes(tail[pos - 4 : pos], "big")
-        data = tail[pos + 4 : pos + 4 + length]
-        crc = tail[pos + 4 + length : pos + 8 + length]
-        if len(data) == length and crc == zlib.crc32(b"eXIf" + data).to_bytes(4, "big"):
-            return data
-        pos = tail.rfind(b"eXIf", 0, pos)
-    return None
+        header.tags = _read_tags(tiff.TiffBlock.from_bytes(header.raw_exif), notes)
 
 
 def _second_opinion(source: BinaryIO, size: int, header: _Header, notes: list[str]) -> exif.Tags:

@@ -1,8 +1,8 @@
 """Pure query builders and response parsers: no client, no I/O.
 
 Everything here is unit-tested without a server; :mod:`search.service` sends the
-bodies. User input is validated here too (``parse_*``), raising :class:`InvalidFilter`
-(a ``ValueError``) that names the offending parameter, for the API to turn into 400.
+bodies and parses the answers. Request parameters are validated before they get here,
+in :mod:`api.params`.
 """
 
 from __future__ import annotations
@@ -154,22 +154,7 @@ def stats_query(
     accepted (the query matches everything) and, inside a ``filter`` aggregation for
     the window, uploads per local day.
     """
-    by_count: list[dict[str, str]] = [{"_count": "desc"}, {"_key": "asc"}]
-    images = {
-        "size": 0,
-        "track_total_hits": True,
-        "aggs": {
-            "formats": {
-                "terms": {"field": "format", "size": MAX_FORMATS, "order": by_count},
-                "aggs": {"mime_type": {"terms": {"field": "mime_type", "size": 1}}},
-            },
-            "cameras": {
-                "terms": {"field": "model", "size": TOP_CAMERAS, "order": by_count},
-                "aggs": {"make": {"terms": {"field": "make", "size": 1}}},
-            },
-            "unknown_camera": {"missing": {"field": "model"}},
-        },
-    }
+    images = _image_aggregations()
     start, end = window_bounds(today, tz, days)
     first = window_days(today, days)[0]
     uploads = {
@@ -204,6 +189,27 @@ def stats_query(
     return images, uploads
 
 
+def _image_aggregations() -> dict[str, Any]:
+    """Formats with their MIME type, the top cameras with their make, and how many
+    images have no camera model."""
+    by_count: list[dict[str, str]] = [{"_count": "desc"}, {"_key": "asc"}]
+    return {
+        "size": 0,
+        "track_total_hits": True,
+        "aggs": {
+            "formats": {
+                "terms": {"field": "format", "size": MAX_FORMATS, "order": by_count},
+                "aggs": {"mime_type": {"terms": {"field": "mime_type", "size": 1}}},
+            },
+            "cameras": {
+                "terms": {"field": "model", "size": TOP_CAMERAS, "order": by_count},
+                "aggs": {"make": {"terms": {"field": "make", "size": 1}}},
+            },
+            "unknown_camera": {"missing": {"field": "model"}},
+        },
+    }
+
+
 def parse_stats(
     responses: Sequence[Mapping[str, Any]], today: date, tz: str, days: int = STATS_DAYS
 ) -> dict[str, Any]:
@@ -235,14 +241,7 @@ def parse_stats(
     ]
     cameras.sort(key=lambda row: (-row["count"], row["model"]))
 
-    per_day: dict[str, int] = {}
-    zone = ZoneInfo(tz)
-    for bucket in uploads["aggregations"]["window"]["per_day"]["buckets"]:
-        day = bucket.get("key_as_string")
-        if not isinstance(day, str):
-            # The key is the bucket's local midnight in epoch millis.
-            day = datetime.fromtimestamp(bucket["key"] / 1000, zone).date().isoformat()
-        per_day[day] = per_day.get(day, 0) + bucket["doc_count"]
+    per_day = _per_day(uploads["aggregations"]["window"]["per_day"]["buckets"], tz)
 
     return {
         "most_popular_format": formats[0] if formats else None,
@@ -255,6 +254,18 @@ def parse_stats(
         ],
         "totals": {"images": total_hits(images), "uploads": total_hits(uploads)},
     }
+
+
+def _per_day(buckets: Sequence[Mapping[str, Any]], tz: str) -> dict[str, int]:
+    per_day: dict[str, int] = {}
+    zone = ZoneInfo(tz)
+    for bucket in buckets:
+        day = bucket.get("key_as_string")
+        if not isinstance(day, str):
+            # The key is the bucket's local midnight in epoch millis.
+            day = datetime.fromtimestamp(bucket["key"] / 1000, zone).date().isoformat()
+        per_day[day] = per_day.get(day, 0) + bucket["doc_count"]
+    return per_day
 
 
 def total_hits(response: Mapping[str, Any]) -> int:

@@ -107,3 +107,30 @@ def test_unsupported_range_serves_everything(
 @pytest.mark.parametrize("image_id", ["0" * 64, "xyz", "A" * 64, "0" * 63])
 def test_unknown_or_malformed_id_is_404(client: testing.TestClient, image_id: str) -> None:
     assert_problem(client.simulate_get(f"/v1/images/{image_id}"), 404)
+
+
+SHARED_HEADERS = ("etag", "cache-control", "content-security-policy", "accept-ranges")
+
+
+def test_head_answers_with_the_headers_of_get(
+    client: testing.TestClient, stored_image: tuple[str, bytes]
+) -> None:
+    image_id, _ = stored_image
+    got = client.simulate_get(f"/v1/images/{image_id}")
+    head = client.simulate_head(f"/v1/images/{image_id}")
+    assert head.status_code == 200
+    assert head.content == b""
+    for name in (*SHARED_HEADERS, "content-type", "content-length"):
+        assert head.headers[name] == got.headers[name], name
+    again = client.simulate_head(
+        f"/v1/images/{image_id}", headers={"If-None-Match": f'"{image_id}"'}
+    )
+    assert again.status_code == 304
+
+
+def test_head_of_a_missing_image_is_the_404_of_get(client: testing.TestClient) -> None:
+    missing = "0" * 64
+    got = client.simulate_get(f"/v1/images/{missing}")
+    head = client.simulate_head(f"/v1/images/{missing}")
+    assert (got.status_code, head.status_code) == (404, 404)
+    assert head.headers["content-type"] == got.headers["content-type"] == "application/problem+json"

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pytest
 import requests
@@ -63,15 +63,18 @@ class Stack:
         return path.read_text() if path.exists() else ""
 
 
-def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.2) -> T:
+def eventually(
+    check: Callable[[], T | Literal[False] | None], timeout: float = 30.0, interval: float = 0.2
+) -> T:
     """The first truthy result of `check`; fails with the last result after `timeout`."""
     deadline = time.monotonic() + timeout
     last: object = None
     while True:
         try:
-            last = check()
-            if last:
-                return last  # type: ignore[return-value]
+            result = check()
+            last = result
+            if result:
+                return result
         except AssertionError as exc:
             last = exc
         if time.monotonic() > deadline:

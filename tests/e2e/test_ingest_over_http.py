@@ -6,7 +6,9 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pytest
 import requests
 
 from inlet.clients import make_blob_store
@@ -14,13 +16,15 @@ from tests.e2e.conftest import MAX_IMAGE_BYTES, Stack
 from tests.http import multipart
 from tests.images import make_image
 
+pytestmark = pytest.mark.e2e
+
 
 def test_concurrent_uploads_of_one_new_image_store_it_once(stack: Stack) -> None:
     data = make_image("PNG", size=(256, 256), noise=True, seed=4242)
     image_id = hashlib.sha256(data).hexdigest()
     links = [stack.new_link() for _ in range(8)]
 
-    def send(link: dict[str, str]) -> dict[str, object]:
+    def send(link: dict[str, str]) -> dict[str, Any]:
         body, ctype = multipart([("images", "same.png", data, "image/png")])
         result = requests.post(link["url"], data=body, headers={"Content-Type": ctype}, timeout=60)
         assert result.status_code == 201, result.text

@@ -124,9 +124,12 @@ def test_past_days_and_time_zones(stack: Stack) -> None:
         today = datetime.now(zone).date()
         window = {today - timedelta(days=n) for n in range(30)}
         expected = Counter(d for d in (s.astimezone(zone).date() for s in stamps) if d in window)
-        result = eventually(
-            lambda tz=tz: (s := stats(stack, tz=tz))["totals"]["uploads"] == before + 5 and s
-        )
+
+        def all_in(tz: str = tz) -> dict[str, Any] | None:
+            s = stats(stack, tz=tz)
+            return s if s["totals"]["uploads"] == before + 5 else None
+
+        result = eventually(all_in)
         series = result["uploads_per_day"]
         assert [d["date"] for d in series] == [
             (today - timedelta(days=29 - n)).isoformat() for n in range(30)

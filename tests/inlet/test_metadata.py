@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 from PIL.ExifTags import GPS, IFD, Base
 from PIL.TiffImagePlugin import IFDRational
 
-from inlet import exif
+from inlet import tiff
 from inlet.images import register_heif
 from inlet.metadata import extract_metadata
 from inlet.rangefile import RangeFile
@@ -460,7 +460,7 @@ def _interrupting(*args: object, **kwargs: object) -> NoReturn:
 
 def test_interrupts_end_the_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
     data = encode("JPEG", camera_exif())
-    monkeypatch.setattr(exif, "read_tags", _interrupting)
+    monkeypatch.setattr(tiff, "read_tags", _interrupting)
 
     with pytest.raises(Interrupt):
         extract_metadata(io.BytesIO(data), len(data), interrupts=(Interrupt,))
@@ -468,7 +468,7 @@ def test_interrupts_end_the_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_other_exceptions_in_a_parser_become_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     data = encode("JPEG", camera_exif())
-    monkeypatch.setattr(exif, "read_tags", _interrupting)
+    monkeypatch.setattr(tiff, "read_tags", _interrupting)
 
     result = extract_metadata(io.BytesIO(data), len(data))
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
-from inlet.blobstore import S3BlobStore
+from inlet.blobstore import BlobStore, S3BlobStore
 from inlet.settings import Settings
 from search.indices import IndexNames
 from tasks.context import Context
@@ -23,7 +23,7 @@ def ctx(
     return Context(settings=settings, blobs=blob_store, es=es, redis=redis_client)
 
 
-def store(blobs: S3BlobStore, image_id: str, data: bytes, fmt: str, uploaded_at: str) -> None:
+def store(blobs: BlobStore, image_id: str, data: bytes, fmt: str, uploaded_at: str) -> None:
     blobs.put(
         image_id,
         io.BytesIO(data),

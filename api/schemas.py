@@ -1,0 +1,162 @@
+"""JSON schemas of request and response bodies, for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inlet.outcomes import Refusal
+
+LINK = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "max_images": {"type": ["integer", "null"]},
+        "used": {"type": "integer"},
+        "revoked": {"type": "boolean"},
+        "expired": {"type": "boolean"},
+    },
+}
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "images": {
+                        "type": "array",
+                        "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    }
+                },
+            }
+        }
+    },
+}
+METADATA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "format": {"type": "string"},
+        "mime_type": {"type": "string"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "orientation": {"type": "integer"},
+        "size_bytes": {"type": "integer"},
+        "make": {"type": "string"},
+        "model": {"type": "string"},
+        "lens": {"type": "string"},
+        "taken_at": {"type": "string"},
+        "location": {
+            "type": "object",
+            "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+        },
+        "altitude": {"type": "number"},
+        "iso": {"type": "integer"},
+        "f_number": {"type": "number"},
+        "exposure_time": {"type": "number"},
+        "focal_length": {"type": "number"},
+        "metadata_error": {"type": "string"},
+        "uploaded_at": {"type": "string", "format": "date-time"},
+    },
+}
+COUNTED = {"type": "integer", "minimum": 0}
+STATS = {
+    "type": "object",
+    "properties": {
+        "most_popular_format": {
+            "oneOf": [{"$ref": "#/components/schemas/Format"}, {"type": "null"}]
+        },
+        "formats": {"type": "array", "items": {"$ref": "#/components/schemas/Format"}},
+        "top_cameras": {
+            "type": "array",
+            "maxItems": 10,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "make": {"type": ["string", "null"]},
+                    "model": {"type": "string"},
+                    "count": COUNTED,
+                },
+            },
+        },
+        "unknown_camera": COUNTED,
+        "uploads_per_day": {
+            "type": "array",
+            "minItems": 30,
+            "maxItems": 30,
+            "items": {
+                "type": "object",
+                "properties": {"date": {"type": "string", "format": "date"}, "count": COUNTED},
+            },
+        },
+        "totals": {
+            "type": "object",
+            "properties": {"images": COUNTED, "uploads": COUNTED},
+        },
+    },
+}
+
+COMPONENTS: dict[str, Any] = {
+    "securitySchemes": {
+        "adminToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "linkToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    },
+    "responses": {
+        "Problem": {
+            "description": "RFC 9457 problem details",
+            "content": {
+                "application/problem+json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"type": "string"},
+                            "title": {"type": "string"},
+                            "status": {"type": "integer"},
+                            "detail": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+    "schemas": {
+        "Format": {
+            "type": "object",
+            "properties": {
+                "format": {"type": "string"},
+                "mime_type": {"type": "string"},
+                "count": COUNTED,
+            },
+        },
+        "UploadResult": {
+            "type": "object",
+            "properties": {
+                "images": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "filename": {"type": "string"},
+                            "id": {"type": "string"},
+                            "duplicate": {"type": "boolean"},
+                            "url": {"type": "string"},
+                            "error": {
+                                "type": "object",
+                                "properties": {
+                                    "status": {"type": "integer"},
+                                    "reason": {
+                                        "type": "string",
+                                        "enum": [r.value for r in Refusal],
+                                    },
+                                    "detail": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        },
+    },
+}

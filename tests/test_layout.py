@@ -1,0 +1,93 @@
+"""The architecture, checked: where code lives, how big it grows, what it may import.
+
+Each rule here is one a reviewer would otherwise have to remember (README,
+"Architecture"): HTTP stays in api/, the domain imports no web or worker framework,
+nothing imports the web layer but the web layer, and no module or function grows
+past what one reading can hold.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("api", "inlet", "tasks", "search")
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_LINES = 50
+NOQA = re.compile(r"#\s*noqa\b(?P<rest>.*)$")
+NOQA_WITH_REASON = re.compile(r":\s*[A-Z]+[0-9]+(?:,\s*[A-Z]+[0-9]+)*\s+-\s+\S")
+
+
+def modules(*packages: str) -> Iterator[Path]:
+    for package in packages:
+        yield from sorted((ROOT / package).rglob("*.py"))
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return {name.split(".")[0] for name in names}
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", list(modules(*PACKAGES)), ids=rel)
+def test_modules_stay_small(path: Path) -> None:
+    assert len(path.read_text().splitlines()) <= MAX_MODULE_LINES
+
+
+@pytest.mark.parametrize("path", list(modules(*PACKAGES)), ids=rel)
+def test_functions_stay_short(path: Path) -> None:
+    long = [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+@pytest.mark.parametrize("path", list(modules("inlet")), ids=rel)
+def test_the_domain_imports_no_framework(path: Path) -> None:
+    frameworks = {"falcon", "gunicorn", "celery", "billiard", "kombu", "api", "tasks"}
+    assert imported(path) & frameworks == set()
+
+
+@pytest.mark.parametrize("path", list(modules("tasks", "search")), ids=rel)
+def test_only_the_api_imports_the_api(path: Path) -> None:
+    assert "api" not in imported(path)
+    assert "falcon" not in imported(path)
+
+
+@pytest.mark.parametrize("path", list(modules("inlet")), ids=rel)
+def test_the_domain_speaks_no_http(path: Path) -> None:
+    text = path.read_text()
+    assert "/v1/" not in text, "URLs are built in api/"
+    assert not re.search(r"\bstatus\s*=\s*[1-5][0-9][0-9]\b", text), "statuses belong in api/"
+
+
+@pytest.mark.parametrize("path", list(modules(*PACKAGES, "devstack", "tests", "bench")), ids=rel)
+def test_every_noqa_gives_a_reason(path: Path) -> None:
+    bare = [
+        f"line {number}: {line.strip()}"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if (match := NOQA.search(line)) and not NOQA_WITH_REASON.match(match["rest"])
+    ]
+    assert bare == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "e2e").glob("test_*.py")), ids=rel)
+def test_every_end_to_end_module_is_marked(path: Path) -> None:
+    assert "pytestmark = pytest.mark.e2e" in path.read_text()
