@@ -45,6 +45,10 @@ class Settings:
     max_image_bytes: int = 50 * MiB
     max_image_pixels: int = 100_000_000
     max_files_per_request: int = 100
+    # A client may pause this long between two reads of an upload body, and take this
+    # long for the whole body, before the request is dropped with nothing stored.
+    upload_read_timeout: int = 30
+    upload_body_deadline: int = 900
     task_soft_time_limit: int = 60
     task_time_limit: int = 90
     task_max_retries: int = 8
@@ -100,6 +104,8 @@ class Settings:
             "max_image_bytes",
             "max_image_pixels",
             "max_files_per_request",
+            "upload_read_timeout",
+            "upload_body_deadline",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -8,12 +9,15 @@ from falcon.media.multipart import MultipartParseError
 from falcon.util import BufferedReader
 
 from api.auth import bearer, require_link
+from api.body import BodyAborted, BodyReader, BodyTimeout, limit_socket_wait
 from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
 from inlet.ingest import Ingestor, Staged
 from inlet.links import LinkStore
 from inlet.outcomes import Outcome, Refused
 from inlet.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Multipart framing, headers and boundaries around each file, generously bounded.
 PART_OVERHEAD = 16 * 1024
@@ -46,17 +50,26 @@ class UploadsResource:
         )
         if req.content_length is not None and req.content_length > limit:
             raise Problem(413, f"the request is larger than {limit} bytes", slug="too-large")
-        staged = self._stage_all(self._form(req, limit))
+        body = BodyReader(
+            req.stream.read,
+            expected=req.content_length,
+            deadline=self.settings.upload_body_deadline,
+        )
+        limit_socket_wait(req.env.get("gunicorn.socket"), self.settings.upload_read_timeout)
+        try:
+            staged = self._stage_all(self._form(req, body, limit))
+            body.finish()
+        except BodyAborted as exc:
+            raise _aborted(req, exc) from None
         results = self.ingestor.commit(link, staged)
         self._respond(resp, results)
 
-    def _form(self, req: falcon.Request, limit: int) -> Iterable[Any]:
-        if req.content_length is not None:
-            return cast(Iterable[Any], req.get_media())
-        # Chunked transfer: no Content-Length, so bound the stream ourselves; past the
-        # bound the body reads as truncated and is refused as malformed.
+    def _form(self, req: falcon.Request, body: BodyReader, limit: int) -> Iterable[Any]:
+        # Without a Content-Length (chunked transfer) the stream is bounded here: past
+        # the bound the body reads as truncated and is refused as malformed.
         handler = req.options.media_handlers[falcon.MEDIA_MULTIPART]
-        stream = BufferedReader(req.stream.read, limit)
+        length = req.content_length if req.content_length is not None else limit
+        stream = BufferedReader(body.read, length)
         return cast(Iterable[Any], handler.deserialize(stream, req.content_type, None))
 
     def _stage_all(self, form: Iterable[Any]) -> list[Staged | Refused]:
@@ -92,6 +105,13 @@ class UploadsResource:
             raise nothing_accepted(refused)
         resp.status = falcon.HTTP_207 if refused else falcon.HTTP_201
         resp.media = {"images": [outcome_dict(r) for r in results]}
+
+
+def _aborted(req: falcon.Request, exc: BodyAborted) -> Problem:
+    """Nothing was committed; one log line, and an answer in case the client still listens."""
+    log.warning("upload aborted, nothing stored: %s (%s)", exc.reason, req.remote_addr)
+    status = 408 if isinstance(exc, BodyTimeout) else 400
+    return Problem(status, f"{exc.reason}; nothing was stored", slug="body-incomplete")
 
 
 def _discard(staged: list[Staged | Refused]) -> None:
