@@ -31,14 +31,27 @@ limit_request_line = 8190
 control_socket_disable = True
 
 
+class _RedactFilter(logging.Filter):
+    """Tokens out of gunicorn's own lines too (e.g. an invalid request line it quotes)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
 class RedactingLogger(Logger):  # type: ignore[misc]
-    """Gunicorn's logger with upload tokens removed from every access-log atom."""
+    """Gunicorn's logger with tokens removed from every access-log atom and error line."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        self.error_log.addFilter(_RedactFilter())
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
+        for key, value in atoms.items():
+            if isinstance(value, str):
+                atoms[key] = redact(value)
         return atoms
 
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
+import falcon
 from falcon import testing
 
+from api import errors
 from api.app import create_app
+from api.resources.health import ReadyResource
 from devstack.servers import free_port
 from inlet.blobstore import S3BlobStore, make_s3_client
 from inlet.settings import Settings
@@ -35,3 +40,18 @@ def test_readyz_names_what_is_down(settings: Settings, redis_client: Any) -> Non
 def test_unknown_route_and_method_are_problems(client: testing.TestClient) -> None:
     assert_problem(client.simulate_get("/nope"), 404)
     assert_problem(client.simulate_put("/v1/links"), 405)
+
+
+def test_readyz_answers_in_time_when_a_backend_stalls() -> None:
+    stalled = threading.Event()
+    checks = {"fast": lambda: None, "stalled": lambda: stalled.wait(30)}
+    app = falcon.App()
+    errors.install(app)
+    app.add_route("/readyz", ReadyResource(checks, timeout=0.5))
+    started = time.monotonic()
+    try:
+        doc = assert_problem(testing.TestClient(app).simulate_get("/readyz"), 503, "stalled")
+    finally:
+        stalled.set()
+    assert time.monotonic() - started < 2
+    assert doc["checks"] == {"fast": "ok", "stalled": "down"}

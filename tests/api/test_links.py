@@ -139,3 +139,17 @@ def test_get_and_revoke_a_link(
 def test_unknown_link_is_404(client: testing.TestClient, admin: dict[str, str]) -> None:
     assert_problem(client.simulate_get("/v1/links/nope", headers=admin), 404)
     assert_problem(client.simulate_delete("/v1/links/nope", headers=admin), 404)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["token={admin}", "access_token=abc", "q={admin}", "TOKEN=x"],
+)
+def test_tokens_in_query_strings_are_refused(
+    client: testing.TestClient, admin: dict[str, str], query: str
+) -> None:
+    jwt = admin["Authorization"].removeprefix("Bearer ")
+    result = client.simulate_get("/v1/stats", query_string=query.format(admin=jwt))
+    assert_problem(result, 400, "Authorization: Bearer")
+    upload = client.simulate_post("/v1/uploads", query_string=query.format(admin=jwt))
+    assert_problem(upload, 400, "query string")

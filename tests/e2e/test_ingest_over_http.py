@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -86,10 +88,24 @@ def test_tokens_never_reach_the_access_log(stack: Stack) -> None:
     )
     admin = stack.admin["Authorization"].split()[1]
     stack.session.get(f"{stack.url}/v1/links/{link['id']}", headers=stack.admin)
-    stack.api.stop()  # flush the access log
+    in_query = requests.get(f"{stack.url}/v1/stats?token={admin}", timeout=30)
+    assert in_query.status_code == 400
+    requests.get(f"{stack.url}/healthz", headers={"Referer": link["url"]}, timeout=30)
+    requests.get(
+        f"{stack.url}/healthz", headers={"Referer": f"https://x/?t={link['token']}"}, timeout=30
+    )
+    send_raw(stack, f"GET /v1/uploads/{link['token']} HTTP/1.1 junk\r\n\r\n".encode())
+    stack.api.stop()  # flush the logs
     stack.api.start()
-    log = stack.access_log()
+    log = stack.access_log() + stack.api.tail(2000)
     assert "/v1/uploads/[redacted]" in log
     assert link["token"] not in log
     assert "not-a-token" not in log
     assert admin not in log
+
+
+def send_raw(stack: Stack, request: bytes) -> bytes:
+    port = urllib.parse.urlsplit(stack.url).port or 80
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        return sock.recv(65536)
