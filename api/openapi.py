@@ -211,6 +211,7 @@ PATHS: dict[str, dict[str, Any]] = {
                         },
                     }
                 ),
+                "400": PROBLEM,
                 "401": PROBLEM,
                 "403": PROBLEM,
             },

@@ -107,7 +107,7 @@ def parse_page_size(
     default: int = DEFAULT_PAGE_SIZE,
     maximum: int = MAX_PAGE_SIZE,
 ) -> int:
-    if value is None or value == "":
+    if value is None:
         return default
     try:
         size = int(value)
