@@ -13,6 +13,7 @@ from falcon.media.multipart import MultipartParseOptions
 from redis import Redis
 
 from api import errors
+from api.admission import UploadAdmission
 from api.converters import ImageIdConverter
 from api.middleware import NoTokensInURLs, SecurityHeaders
 from api.openapi import OpenAPIResource
@@ -66,7 +67,11 @@ def create_app(
         max_image_pixels=settings.max_image_pixels,
     )
 
-    middleware: list[Any] = [SecurityHeaders(), NoTokensInURLs()]
+    middleware: list[Any] = [
+        SecurityHeaders(),
+        NoTokensInURLs(),
+        UploadAdmission(settings.max_uploads_in_flight),
+    ]
     app = falcon.App(middleware=middleware)
     _configure(app, settings)
     errors.install(app)

@@ -53,6 +53,7 @@ _UPLOAD_RESPONSES = {
     "413": PROBLEM,
     "415": PROBLEM,
     "422": PROBLEM,
+    "503": PROBLEM,
 }
 
 PATHS: dict[str, dict[str, Any]] = {

@@ -47,6 +47,9 @@ class Settings:
     max_files_per_request: int = 100
     # A client may pause this long between two reads of an upload body, and take this
     # long for the whole body, before the request is dropped with nothing stored.
+    # Uploads one API process handles at once; more get 503 at once. Keep it below the
+    # request threads (GUNICORN_THREADS) so that other requests always find one free.
+    max_uploads_in_flight: int = 3
     upload_read_timeout: int = 30
     upload_body_deadline: int = 900
     task_soft_time_limit: int = 60
@@ -105,6 +108,7 @@ class Settings:
             "max_image_pixels",
             "max_files_per_request",
             "upload_read_timeout",
+            "max_uploads_in_flight",
             "upload_body_deadline",
         ):
             if getattr(self, name) < 1:
