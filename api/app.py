@@ -22,11 +22,14 @@ from api.resources.metadata import (
     MetadataResource,
     StatsResource,
 )
+from api.resources.pages import UploadPageResource
 from api.resources.uploads import UploadsResource
+from api.resources.uploads_self import UploadsSelfResource
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
 from inlet.dispatch import CeleryDispatcher, Dispatcher
+from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
 from inlet.settings import Settings
@@ -71,7 +74,8 @@ def create_app(
     _configure_media(app, settings)
     errors.install(app)
 
-    uploads = UploadsResource(settings, links, ingestor)
+    history = UploadHistory(redis, settings.redis_prefix)
+    uploads = UploadsResource(settings, links, ingestor, history)
     app.add_route("/healthz", HealthResource())
     checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
     app.add_route("/readyz", ReadyResource(checks))
@@ -80,6 +84,10 @@ def create_app(
     app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
+    app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history))
+    page = UploadPageResource()
+    app.add_route("/u", page)
+    app.add_route("/u/{asset}", page, suffix="asset")
     delete = DeleteImage(settings, blobs, hashes, dispatcher)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route("/v1/images/{image_id}", ImageResource(blobs, delete))

@@ -9,6 +9,8 @@ from typing import Any
 
 import falcon
 
+from api.openapi_links import BY_HASH_SCHEMA, LINK_HOLDER_PATHS, REDIRECT_TO_PAGE
+
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
 
@@ -66,7 +68,8 @@ _UPLOAD_BODY = {
                     }
                 },
             }
-        }
+        },
+        "application/json": {"schema": BY_HASH_SCHEMA},
     },
 }
 _UPLOAD_RESPONSES = {
@@ -76,6 +79,7 @@ _UPLOAD_RESPONSES = {
     "401": PROBLEM,
     "403": PROBLEM,
     "410": PROBLEM,
+    "404": {**PROBLEM, "description": "By-hash only: no listed image is stored; send bytes"},
     "413": PROBLEM,
     "415": PROBLEM,
     "422": PROBLEM,
@@ -163,6 +167,11 @@ PATHS: dict[str, dict[str, Any]] = {
                         "properties": {
                             "id": {"type": "string"},
                             "url": {"type": "string", "format": "uri"},
+                            "page_url": {
+                                "type": "string",
+                                "format": "uri",
+                                "description": "The upload page, token in the fragment",
+                            },
                             "token": {"type": "string"},
                             "expires_at": {"type": "string", "format": "date-time"},
                             "max_images": {"type": ["integer", "null"]},
@@ -218,7 +227,9 @@ PATHS: dict[str, dict[str, Any]] = {
     "/v1/uploads/{token}": {
         "parameters": [_path_param("token", "The upload link's token")],
         "post": _op("Upload images through a link", _UPLOAD_RESPONSES, requestBody=_UPLOAD_BODY),
+        "get": REDIRECT_TO_PAGE,
     },
+    **LINK_HOLDER_PATHS,
     "/v1/images": {
         "get": _op(
             "Search image metadata (cursor-paginated)",

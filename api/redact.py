@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_TOKEN_IN_PATH = re.compile(r"(/v1/uploads/)[^/?\s\"]+")
+_TOKEN_IN_PATH = re.compile(r"(/v1/uploads/)(?!self(?:[/?\s\"]|$))[^/?\s\"]+")
 
 
 def redact(text: str) -> str:

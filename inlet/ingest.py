@@ -16,6 +16,7 @@ event to the workers.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import tempfile
 import unicodedata
@@ -37,6 +38,9 @@ CHUNK = 256 * 1024
 # Per staged file; a request holds up to MAX_FILES_PER_REQUEST of them until commit.
 SPOOL_MEMORY = 256 * 1024
 MAX_FILENAME = 255
+# By-hash uploads: the per-item status of an image the store does not hold.
+SEND_BYTES = 404
+SEND_BYTES_DETAIL = "no stored image has this SHA-256; send the file's bytes"
 
 
 class Readable(Protocol):
@@ -163,6 +167,24 @@ class Ingestor:
                 item.spool.close()
         return results
 
+    def commit_known(self, link: Link, items: Iterable[tuple[str, str | None]]) -> list[FileResult]:
+        """Record (sha256, filename) uploads whose bytes the store already holds.
+
+        A known image is recorded exactly as a duplicate upload of its bytes would
+        be; an unknown one is answered with SEND_BYTES and records nothing.
+        """
+        results: list[FileResult] = []
+        for image_id, raw_filename in items:
+            filename = clean_filename(raw_filename)
+            known = self._stored(image_id)
+            if known is None:
+                results.append(FileResult(filename, status=SEND_BYTES, detail=SEND_BYTES_DETAIL))
+                continue
+            fmt = known.metadata.get("format", "")
+            item = Staged(filename, image_id, known.size, fmt, known.content_type, _NO_SPOOL, True)
+            results.append(self._commit_one(link, item, set()))
+        return results
+
     def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> FileResult:
         if not self.links.reserve(link):
             return FileResult(
@@ -208,6 +230,10 @@ class Ingestor:
             },
         )
         return self.hashes.add(image_id), True
+
+
+# A by-hash upload has no bytes to spool; commit never reads a stored item's spool.
+_NO_SPOOL: IO[bytes] = io.BytesIO()
 
 
 def _drain(stream: Readable) -> None:

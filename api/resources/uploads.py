@@ -10,8 +10,11 @@ from falcon.util import BufferedReader
 
 from api.auth import bearer, require_link
 from api.errors import Problem
+from api.resources.by_hash import is_json, read_by_hash
+from api.resources.pages import redirect_browser
+from inlet.history import UploadHistory
 from inlet.ingest import FileResult, Ingestor, Staged
-from inlet.links import LinkStore
+from inlet.links import Link, LinkStore
 from inlet.settings import Settings
 
 # Multipart framing, headers and boundaries around each file, generously bounded.
@@ -19,10 +22,17 @@ PART_OVERHEAD = 16 * 1024
 
 
 class UploadsResource:
-    def __init__(self, settings: Settings, links: LinkStore, ingestor: Ingestor) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        links: LinkStore,
+        ingestor: Ingestor,
+        history: UploadHistory | None = None,
+    ) -> None:
         self.settings = settings
         self.links = links
         self.ingestor = ingestor
+        self.history = history
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._upload(req, resp, bearer(req))
@@ -30,14 +40,22 @@ class UploadsResource:
     def on_post_token(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
         self._upload(req, resp, token)
 
+    def on_get_token(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
+        redirect_browser(self.settings, req, token)
+
     def _upload(self, req: falcon.Request, resp: falcon.Response, token: str | None) -> None:
         link = require_link(token, self.settings.secret_key, self.links)
+        if is_json(req):
+            items = read_by_hash(req, self.settings.max_files_per_request)
+            self._respond(resp, self._record(link, self.ingestor.commit_known(link, items)))
+            return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
         ):
             raise Problem(
                 415,
-                "send the images as multipart/form-data, one file part per image (field 'images')",
+                "send the images as multipart/form-data, one file part per image (field "
+                "'images'), or their SHA-256 as application/json",
                 slug="unsupported-media-type",
             )
         limit = self.settings.max_files_per_request * (
@@ -47,7 +65,19 @@ class UploadsResource:
             raise Problem(413, f"the request is larger than {limit} bytes", slug="too-large")
         staged = self._stage_all(self._form(req, limit))
         results = self.ingestor.commit(link, staged)
-        self._respond(resp, results)
+        self._respond(resp, self._record(link, results))
+
+    def _record(self, link: Link, results: list[FileResult]) -> list[FileResult]:
+        if self.history is not None:
+            self.history.record(
+                link,
+                [
+                    (r.image_id, r.filename, bool(r.duplicate))
+                    for r in results
+                    if r.accepted and r.image_id is not None
+                ],
+            )
+        return results
 
     def _form(self, req: falcon.Request, limit: int) -> Iterable[Any]:
         if req.content_length is not None:
