@@ -52,7 +52,7 @@
   }
 
   function fmtDuration(seconds) {
-    const s = Math.max(0, Math.round(seconds));
+    const s = Math.max(0, Math.floor(seconds));
     const d = Math.floor(s / 86400);
     const h = Math.floor((s % 86400) / 3600);
     const m = Math.floor((s % 3600) / 60);
@@ -191,7 +191,7 @@
     $('problem-text').textContent = text;
     $('link-problem').hidden = false;
     $('link-problem').dataset.kind = kind;
-    $('link-status').textContent = title;
+    $('link-status').hidden = true;
     $('picker').hidden = true;
     if (kind !== 'invalid' && info) $('received').hidden = false;
     entries.forEach((entry) => {
