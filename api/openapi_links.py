@@ -79,7 +79,7 @@ _SELF = {
         },
     },
 }
-_HTML = {"content": {"text/html": {}}}
+_HTML: dict[str, Any] = {"content": {"text/html": {}}}
 
 LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
     "/v1/uploads/self": {

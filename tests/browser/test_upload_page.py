@@ -30,9 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def new_link(site: Site, **body: Any) -> dict[str, Any]:
     body.setdefault("expires_in", 3600)
-    result = requests.post(
-        f"{site.url}/v1/links", json=body, headers=site.stack.admin, timeout=30
-    )
+    result = requests.post(f"{site.url}/v1/links", json=body, headers=site.stack.admin, timeout=30)
     assert result.status_code == 201, result.text
     return dict(result.json())
 
@@ -98,7 +96,9 @@ def test_upload_new_duplicate_and_refused_files(
     add_files(browser, *(tmp_path / n for n in files))
 
     assert "not a photo format" in rows(browser)["notes.txt"].text
-    wait_for(browser, lambda: all(state_of(browser, n) == "stored" for n in ("beach.jpg", "tower.jpg")))
+    wait_for(
+        browser, lambda: all(state_of(browser, n) == "stored" for n in ("beach.jpg", "tower.jpg"))
+    )
     wait_for(browser, lambda: state_of(browser, "again.jpg") == "duplicate")
     wait_for(browser, lambda: text_of(browser, "remaining") == "7")
     wait_for(browser, lambda: len(history_names(browser)) == 3)
@@ -109,7 +109,9 @@ def test_upload_new_duplicate_and_refused_files(
         bar = shown[name].find_element(By.CSS_SELECTOR, "[role=progressbar]")
         assert bar.get_attribute("aria-valuenow") == "100"
         digest = hashlib.sha256(files[name]).hexdigest()
-        assert shown[name].find_element(By.CSS_SELECTOR, ".image-id").get_attribute("title") == digest
+        assert (
+            shown[name].find_element(By.CSS_SELECTOR, ".image-id").get_attribute("title") == digest
+        )
     assert "Already here" in shown["again.jpg"].text
     assert re.fullmatch(r".+\.jpg: (stored|already here)\.", text_of(browser, "announce"))
 
