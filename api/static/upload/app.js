@@ -213,7 +213,7 @@
     uploads.forEach((u) => {
       const item = el('li', 'history-item');
       item.append(el('span', 'name', u.filename || '(no name)'));
-      const state = u.duplicate ? 'already here' : u.state;
+      const state = u.duplicate ? 'already here' : (u.state === 'ready' ? 'received' : u.state);
       item.append(el('span', `badge ${u.duplicate ? 'duplicate' : u.state}`, state));
       const when = new Date(u.uploaded_at);
       item.append(el('span', 'when', when.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })));
