@@ -74,20 +74,16 @@ def create_app(
     _configure_media(app, settings)
     errors.install(app)
 
-    history = UploadHistory(redis, settings.redis_prefix)
-    uploads = UploadsResource(settings, links, ingestor, history)
+    uploads = UploadsResource(
+        settings, links, ingestor, UploadHistory(redis, settings.redis_prefix)
+    )
     app.add_route("/healthz", HealthResource())
     checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
     app.add_route("/readyz", ReadyResource(checks))
     app.add_route("/openapi.json", OpenAPIResource())
     app.add_route("/v1/links", LinksResource(settings, links))
     app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
-    app.add_route("/v1/uploads", uploads)
-    app.add_route("/v1/uploads/{token}", uploads, suffix="token")
-    app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history))
-    page = UploadPageResource()
-    app.add_route("/u", page)
-    app.add_route("/u/{asset}", page, suffix="asset")
+    _add_upload_routes(app, settings, links, ingestor, redis)
     delete = DeleteImage(settings, blobs, hashes, dispatcher)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route("/v1/images/{image_id}", ImageResource(blobs, delete))
@@ -95,6 +91,20 @@ def create_app(
     app.add_route("/v1/stats", StatsResource(settings, es, names))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
     return app
+
+
+def _add_upload_routes(
+    app: falcon.App[Any, Any], settings: Settings, links: LinkStore, ingestor: Ingestor, redis: Any
+) -> None:
+    """Everything a link holder uses: uploads, the link's own state, the upload page."""
+    history = UploadHistory(redis, settings.redis_prefix)
+    uploads = UploadsResource(settings, links, ingestor, history)
+    app.add_route("/v1/uploads", uploads)
+    app.add_route("/v1/uploads/{token}", uploads, suffix="token")
+    app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history))
+    page = UploadPageResource()
+    app.add_route("/u", page)
+    app.add_route("/u/{asset}", page, suffix="asset")
 
 
 def _configure_media(app: falcon.App[Any, Any], settings: Settings) -> None:

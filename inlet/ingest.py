@@ -177,6 +177,10 @@ class Ingestor:
         for image_id, raw_filename in items:
             filename = clean_filename(raw_filename)
             known = self._stored(image_id)
+            if known is None and self._used_up(link):
+                # As for known images: a used-up link must not tell stored from unknown.
+                results.append(FileResult(filename, status=403, detail=_quota_detail(link)))
+                continue
             if known is None:
                 results.append(FileResult(filename, status=SEND_BYTES, detail=SEND_BYTES_DETAIL))
                 continue
@@ -185,13 +189,14 @@ class Ingestor:
             results.append(self._commit_one(link, item, set()))
         return results
 
+    def _used_up(self, link: Link) -> bool:
+        if link.max_images is None:
+            return False
+        return self.links.get(link.id).used >= link.max_images
+
     def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> FileResult:
         if not self.links.reserve(link):
-            return FileResult(
-                item.filename,
-                status=403,
-                detail=f"this link's quota of {link.max_images} images is used up",
-            )
+            return FileResult(item.filename, status=403, detail=_quota_detail(link))
         try:
             new, stored = self._store(item, stored_now)
         except StoreUnavailable:
@@ -230,6 +235,10 @@ class Ingestor:
             },
         )
         return self.hashes.add(image_id), True
+
+
+def _quota_detail(link: Link) -> str:
+    return f"this link's quota of {link.max_images} images is used up"
 
 
 # A by-hash upload has no bytes to spool; commit never reads a stored item's spool.

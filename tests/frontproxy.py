@@ -107,55 +107,56 @@ class FrontProxy:
             self.seen.append(seen)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
+        return type("Handler", (_Handler,), {"proxy": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    proxy: FrontProxy
 
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                seen = Seen(self.command, self.path, self.headers.get("Content-Type", ""), body)
-                proxy._record(seen)
-                fault = proxy._fault_for(seen)
-                if fault is not None:
-                    seen.status = fault.status
-                    self._answer_fault(fault)
-                    return
-                conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
-                try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                    conn.request(self.command, self.path, body=body or None, headers=headers)
-                    upstream = conn.getresponse()
-                    data = upstream.read()
-                    seen.status = upstream.status
-                    self.send_response(upstream.status)
-                    for key, value in upstream.getheaders():
-                        if key.lower() not in HOP_BY_HOP | {"content-length"}:
-                            self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
-                    conn.close()
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
-            def _answer_fault(self, fault: _Fault) -> None:
-                data = (
-                    b'{"type": "about:blank", "title": "Service Unavailable", '
-                    b'"status": %d, "detail": "the upstream is overloaded"}' % fault.status
-                )
-                self.send_response(fault.status)
-                self.send_header("Content-Type", "application/problem+json")
-                if fault.retry_after is not None:
-                    self.send_header("Retry-After", fault.retry_after)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def _relay(self) -> None:
+        proxy = self.proxy
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        seen = Seen(self.command, self.path, self.headers.get("Content-Type", ""), body)
+        proxy._record(seen)
+        fault = proxy._fault_for(seen)
+        if fault is not None:
+            seen.status = fault.status
+            self._answer_fault(fault)
+            return
+        conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            upstream = conn.getresponse()
+            data = upstream.read()
+            seen.status = upstream.status
+            self.send_response(upstream.status)
+            for key, value in upstream.getheaders():
+                if key.lower() not in HOP_BY_HOP | {"content-length"}:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        finally:
+            conn.close()
 
-            # http.server dispatches on these stdlib-spelled names.
-            do_GET = do_POST = do_HEAD = do_DELETE = do_PUT = _relay  # noqa: N815 - stdlib's names
+    def _answer_fault(self, fault: _Fault) -> None:
+        data = (
+            b'{"type": "about:blank", "title": "Service Unavailable", '
+            b'"status": %d, "detail": "the upstream is overloaded"}' % fault.status
+        )
+        self.send_response(fault.status)
+        self.send_header("Content-Type", "application/problem+json")
+        if fault.retry_after is not None:
+            self.send_header("Retry-After", fault.retry_after)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        return Handler
+    # http.server dispatches on these stdlib-spelled names.
+    do_GET = do_POST = do_HEAD = do_DELETE = do_PUT = _relay  # noqa: N815 - stdlib's names

@@ -120,6 +120,9 @@ def test_by_hash_respects_the_quota(
     assert link_state(client, admin, link)["used"] == 2
     again = by_hash(client, link["token"], items[0])
     assert_problem(again, 403, "quota")
+    # A used-up link cannot tell stored images from unknown ones.
+    unknown = by_hash(client, link["token"], {"sha256": sha(b"never stored"), "filename": "u"})
+    assert_problem(unknown, 403, "quota")
 
 
 def test_by_hash_on_an_expired_or_revoked_link(

@@ -102,6 +102,38 @@ def open_page(browser: Browser, link: dict[str, Any]) -> None:
     wait_for(browser, lambda: "Add the photos" in text_of(browser, "link-status"))
 
 
+def assert_finished_rows(browser: Browser, files: dict[str, bytes]) -> None:
+    shown = rows(browser)
+    for name in ("beach.jpg", "tower.jpg"):
+        bar = shown[name].find_element(By.CSS_SELECTOR, "[role=progressbar]")
+        assert bar.get_attribute("aria-valuenow") == "100"
+        digest = hashlib.sha256(files[name]).hexdigest()
+        assert (
+            shown[name].find_element(By.CSS_SELECTOR, ".image-id").get_attribute("title") == digest
+        )
+    assert "Already here" in shown["again.jpg"].text
+
+
+def assert_only_new_bytes_crossed(site: Site, dup: bytes) -> None:
+    # What crossed the network: the duplicate's bytes never did, nor the refused file's.
+    sent = site.proxy.requests(lambda s: s.method == "POST")
+    multipart_posts = [s for s in sent if s.multipart]
+    assert len(multipart_posts) == 2
+    assert not any(dup[1000:3000] in s.body for s in sent)
+    assert not any(b"not a photo" in s.body for s in sent)
+    assert sum(s.size for s in sent if not s.multipart) < 2048
+    assert {s.status for s in multipart_posts} == {201}
+
+
+def assert_token_never_logged(site: Site, link: dict[str, Any]) -> None:
+    # The token travels only in the fragment and the Authorization header.
+    assert not any(link["token"] in s.path for s in site.proxy.requests())
+    site.stack.api.stop()  # flush the access log
+    site.stack.api.start()
+    assert link["token"] not in site.stack.access_log()
+    assert "GET /u/ " in site.stack.access_log()
+
+
 def test_upload_new_duplicate_and_refused_files(
     browser: Browser, site: Site, tmp_path: Path
 ) -> None:
@@ -134,26 +166,11 @@ def test_upload_new_duplicate_and_refused_files(
     if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # README's picture: make it on purpose, not in CI
         shutil.copy(done_shot, REPO / "docs" / "upload-page.png")
 
-    shown = rows(browser)
-    for name in ("beach.jpg", "tower.jpg"):
-        bar = shown[name].find_element(By.CSS_SELECTOR, "[role=progressbar]")
-        assert bar.get_attribute("aria-valuenow") == "100"
-        digest = hashlib.sha256(files[name]).hexdigest()
-        assert (
-            shown[name].find_element(By.CSS_SELECTOR, ".image-id").get_attribute("title") == digest
-        )
-    assert "Already here" in shown["again.jpg"].text
+    assert_finished_rows(browser, files)
     announced = browser.driver.find_element(By.ID, "announce").get_attribute("textContent")
     assert re.fullmatch(r".+\.jpg: (stored|already here)\.", announced or "")
 
-    # What crossed the network: the duplicate's bytes never did, nor the refused file's.
-    sent = site.proxy.requests(lambda s: s.method == "POST")
-    multipart_posts = [s for s in sent if s.multipart]
-    assert len(multipart_posts) == 2
-    assert not any(dup[1000:3000] in s.body for s in sent)
-    assert not any(b"not a photo" in s.body for s in sent)
-    assert sum(s.size for s in sent if not s.multipart) < 2048
-    assert {s.status for s in multipart_posts} == {201}
+    assert_only_new_bytes_crossed(site, dup)
 
     browser.driver.refresh()
     wait_for(browser, lambda: len(history_names(browser)) == 3)
@@ -161,12 +178,7 @@ def test_upload_new_duplicate_and_refused_files(
     assert text_of(browser, "remaining") == "7"
     browser.screenshot("03-reloaded")
 
-    # The token travels only in the fragment and the Authorization header.
-    assert not any(link["token"] in s.path for s in site.proxy.requests())
-    site.stack.api.stop()  # flush the access log
-    site.stack.api.start()
-    assert link["token"] not in site.stack.access_log()
-    assert "GET /u/ " in site.stack.access_log()
+    assert_token_never_logged(site, link)
 
 
 def test_a_503_during_an_upload_is_retried_and_ends_stored(
