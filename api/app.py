@@ -74,9 +74,6 @@ def create_app(
     _configure_media(app, settings)
     errors.install(app)
 
-    uploads = UploadsResource(
-        settings, links, ingestor, UploadHistory(redis, settings.redis_prefix)
-    )
     app.add_route("/healthz", HealthResource())
     checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
     app.add_route("/readyz", ReadyResource(checks))
