@@ -21,13 +21,16 @@ from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
 from api.resources.images import ImageResource, MetadataResource
 from api.resources.links import LinkResource, LinksResource
+from api.resources.pages import UploadPageResource
 from api.resources.search import ImageSearchResource
 from api.resources.stats import StatsResource
 from api.resources.uploads import UploadsResource
+from api.resources.uploads_self import UploadsSelfResource
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
 from inlet.dispatch import Dispatcher
+from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
 from inlet.settings import Settings
@@ -67,6 +70,45 @@ def create_app(
         max_image_pixels=settings.max_image_pixels,
     )
 
+    app = _bare_app(settings)
+
+    checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
+    app.add_route("/healthz", HealthResource())
+    app.add_route("/readyz", ReadyResource(checks))
+    app.add_route("/openapi.json", OpenAPIResource())
+    app.add_route("/v1/links", LinksResource(settings, links))
+    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
+    _add_upload_routes(app, settings, links, ingestor, redis)
+    app.add_route("/v1/images", ImageSearchResource(settings, es, names))
+    app.add_route(
+        "/v1/images/{image_id:image_id}", ImageResource(settings, blobs, hashes, dispatcher)
+    )
+    app.add_route("/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs))
+    app.add_route("/v1/stats", StatsResource(settings, es, names))
+    app.add_route("/v1/failures", FailuresResource(settings, redis))
+    return app
+
+
+def _add_upload_routes(
+    app: falcon.App[Any, Any],
+    settings: Settings,
+    links: LinkStore,
+    ingestor: Ingestor,
+    redis: Redis,
+) -> None:
+    """Everything a link holder uses: uploads, the link's own state, the upload page."""
+    history = UploadHistory(redis, settings.redis_prefix)
+    uploads = UploadsResource(settings, links, ingestor, history)
+    app.add_route("/v1/uploads", uploads)
+    app.add_route("/v1/uploads/{token}", uploads, suffix="token")
+    app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history))
+    page = UploadPageResource()
+    app.add_route("/u", page)
+    app.add_route("/u/{asset}", page, suffix="asset")
+
+
+def _bare_app(settings: Settings) -> falcon.App[Any, Any]:
+    """The app with its middleware, media handling, converters and error handlers."""
     middleware: list[Any] = [
         SecurityHeaders(),
         NoTokensInURLs(),
@@ -75,23 +117,6 @@ def create_app(
     app = falcon.App(middleware=middleware)
     _configure(app, settings)
     errors.install(app)
-
-    uploads = UploadsResource(settings, links, ingestor)
-    checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
-    app.add_route("/healthz", HealthResource())
-    app.add_route("/readyz", ReadyResource(checks))
-    app.add_route("/openapi.json", OpenAPIResource())
-    app.add_route("/v1/links", LinksResource(settings, links))
-    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
-    app.add_route("/v1/uploads", uploads)
-    app.add_route("/v1/uploads/{token}", uploads, suffix="token")
-    app.add_route("/v1/images", ImageSearchResource(settings, es, names))
-    app.add_route(
-        "/v1/images/{image_id:image_id}", ImageResource(settings, blobs, hashes, dispatcher)
-    )
-    app.add_route("/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs))
-    app.add_route("/v1/stats", StatsResource(settings, es, names))
-    app.add_route("/v1/failures", FailuresResource(settings, redis))
     return app
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import falcon
 
 from api import schemas
+from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
@@ -50,6 +51,7 @@ _UPLOAD_RESPONSES = {
     "401": PROBLEM,
     "403": PROBLEM,
     "410": PROBLEM,
+    "404": {**PROBLEM, "description": "By-hash only: no listed image is stored; send bytes"},
     "413": PROBLEM,
     "415": PROBLEM,
     "422": PROBLEM,
@@ -75,6 +77,11 @@ PATHS: dict[str, dict[str, Any]] = {
                         "properties": {
                             "id": {"type": "string"},
                             "url": {"type": "string", "format": "uri"},
+                            "page_url": {
+                                "type": "string",
+                                "format": "uri",
+                                "description": "The upload page, token in the fragment",
+                            },
                             "token": {"type": "string"},
                             "expires_at": {"type": "string", "format": "date-time"},
                             "max_images": {"type": ["integer", "null"]},
@@ -132,7 +139,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op(
             "Upload images through a link", _UPLOAD_RESPONSES, requestBody=schemas.UPLOAD_BODY
         ),
+        "get": REDIRECT_TO_PAGE,
     },
+    **LINK_HOLDER_PATHS,
     "/v1/images": {
         "get": _op(
             "Search image metadata (cursor-paginated)",

@@ -17,6 +17,7 @@ STATUS: dict[Refusal, int] = {
     Refusal.TOO_MANY_PIXELS: 422,
     Refusal.QUOTA_USED_UP: 403,
     Refusal.STORE_UNAVAILABLE: 503,
+    Refusal.UNKNOWN_HASH: 404,
 }
 
 

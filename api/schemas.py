@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.openapi_links import BY_HASH_SCHEMA
 from inlet.outcomes import Refusal
 
 LINK = {
@@ -31,7 +32,8 @@ UPLOAD_BODY = {
                     }
                 },
             }
-        }
+        },
+        "application/json": {"schema": BY_HASH_SCHEMA},
     },
 }
 METADATA = {

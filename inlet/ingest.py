@@ -16,6 +16,7 @@ event to the workers.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import tempfile
 import unicodedata
@@ -136,6 +137,30 @@ class Ingestor:
         except FileNotFoundError:
             return None  # the SET is only an index: store the bytes again
 
+    def commit_known(self, link: Link, items: Iterable[tuple[str, str | None]]) -> list[Outcome]:
+        """Record (sha256, filename) uploads whose bytes the store already holds.
+
+        A known image is recorded exactly as a duplicate upload of its bytes would be;
+        an unknown one is refused as UNKNOWN_HASH ("send the bytes") and records
+        nothing. Once the quota is used up every item is refused the same way, so a
+        used-up link cannot tell stored images from unknown ones.
+        """
+        results: list[Outcome] = []
+        taken = 0
+        for image_id, raw_filename in items:
+            filename = clean_filename(raw_filename)
+            known = self._stored(image_id)
+            if known is None:
+                used_up = link.max_images is not None and link.used + taken >= link.max_images
+                results.append(_quota_refusal(filename, link) if used_up else _unknown(filename))
+                continue
+            fmt = known.metadata.get("format", "")
+            item = Staged(filename, image_id, known.size, fmt, known.content_type, _NO_SPOOL, True)
+            outcome = self._commit_one(link, item, set())
+            taken += isinstance(outcome, Accepted)
+            results.append(outcome)
+        return results
+
     def commit(self, link: Link, staged: Iterable[Staged | Refused]) -> list[Outcome]:
         results: list[Outcome] = []
         stored_now: set[str] = set()
@@ -151,8 +176,7 @@ class Ingestor:
 
     def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> Outcome:
         if not self.links.reserve(link):
-            detail = f"this link's quota of {link.max_images} images is used up"
-            return Refused(item.filename, Refusal.QUOTA_USED_UP, detail)
+            return _quota_refusal(item.filename, link)
         uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
             new, stored = self._store(item, stored_now, uploaded_at)
@@ -193,3 +217,17 @@ class Ingestor:
 def _drain(stream: Readable) -> None:
     while stream.read(CHUNK):
         pass
+
+
+def _quota_refusal(filename: str, link: Link) -> Refused:
+    detail = f"this link's quota of {link.max_images} images is used up"
+    return Refused(filename, Refusal.QUOTA_USED_UP, detail)
+
+
+def _unknown(filename: str) -> Refused:
+    detail = "no stored image has this SHA-256; send the file's bytes"
+    return Refused(filename, Refusal.UNKNOWN_HASH, detail)
+
+
+# A by-hash upload has no bytes to spool; commit never reads a stored item's spool.
+_NO_SPOOL: IO[bytes] = io.BytesIO()

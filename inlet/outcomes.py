@@ -20,6 +20,8 @@ class Refusal(Enum):
     TOO_MANY_PIXELS = "too-many-pixels"
     QUOTA_USED_UP = "quota-used-up"
     STORE_UNAVAILABLE = "store-unavailable"
+    # A by-hash upload of bytes the store does not hold: the client sends them instead.
+    UNKNOWN_HASH = "send-bytes"
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,7 @@ class LinksResource:
         resp.media = {
             "id": link.id,
             "url": f"{base}/v1/uploads/{token}",
+            "page_url": f"{base}/u/#{token}",
             "token": token,
             "expires_at": link.as_dict()["expires_at"],
             "max_images": link.max_images,

@@ -12,9 +12,12 @@ from api.auth import bearer, require_link
 from api.body import BodyAborted, BodyReader, BodyTimeout, limit_socket_wait
 from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
+from api.resources.by_hash import is_json, read_by_hash
+from api.resources.pages import redirect_browser
+from inlet.history import UploadHistory
 from inlet.ingest import Ingestor, Staged
-from inlet.links import LinkStore
-from inlet.outcomes import Outcome, Refused
+from inlet.links import Link, LinkStore
+from inlet.outcomes import Accepted, Outcome, Refused
 from inlet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,10 +27,17 @@ PART_OVERHEAD = 16 * 1024
 
 
 class UploadsResource:
-    def __init__(self, settings: Settings, links: LinkStore, ingestor: Ingestor) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        links: LinkStore,
+        ingestor: Ingestor,
+        history: UploadHistory | None = None,
+    ) -> None:
         self.settings = settings
         self.links = links
         self.ingestor = ingestor
+        self.history = history
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._upload(req, resp, bearer(req))
@@ -35,14 +45,22 @@ class UploadsResource:
     def on_post_token(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
         self._upload(req, resp, token)
 
+    def on_get_token(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
+        redirect_browser(self.settings, req, token)
+
     def _upload(self, req: falcon.Request, resp: falcon.Response, token: str | None) -> None:
         link = require_link(token, self.settings.secret_key, self.links)
+        if is_json(req):
+            items = read_by_hash(req, self.settings.max_files_per_request)
+            self._respond(resp, self._record(link, self.ingestor.commit_known(link, items)))
+            return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
         ):
             raise Problem(
                 415,
-                "send the images as multipart/form-data, one file part per image (field 'images')",
+                "send the images as multipart/form-data, one file part per image (field "
+                "'images'), or their SHA-256 as application/json",
                 slug="unsupported-media-type",
             )
         limit = self.settings.max_files_per_request * (
@@ -62,7 +80,13 @@ class UploadsResource:
         except BodyAborted as exc:
             raise _aborted(req, exc) from None
         results = self.ingestor.commit(link, staged)
-        self._respond(resp, results)
+        self._respond(resp, self._record(link, results))
+
+    def _record(self, link: Link, results: list[Outcome]) -> list[Outcome]:
+        if self.history is not None:
+            accepted = [r for r in results if isinstance(r, Accepted)]
+            self.history.record(link, [(r.image_id, r.filename, r.duplicate) for r in accepted])
+        return results
 
     def _form(self, req: falcon.Request, body: BodyReader, limit: int) -> Iterable[Any]:
         # Without a Content-Length (chunked transfer) the stream is bounded here: past

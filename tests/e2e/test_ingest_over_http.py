@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -28,7 +29,13 @@ def test_concurrent_uploads_of_one_new_image_store_it_once(stack: Stack) -> None
 
     def send(link: dict[str, str]) -> dict[str, Any]:
         body, ctype = multipart([("images", "same.png", data, "image/png")])
-        result = requests.post(link["url"], data=body, headers={"Content-Type": ctype}, timeout=60)
+        for _ in range(20):
+            result = requests.post(
+                link["url"], data=body, headers={"Content-Type": ctype}, timeout=60
+            )
+            if result.status_code != 503:  # overloaded: retry as Retry-After says
+                break
+            time.sleep(float(result.headers["Retry-After"]) / 10)
         assert result.status_code == 201, result.text
         return dict(result.json()["images"][0])
 

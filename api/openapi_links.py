@@ -1,0 +1,129 @@
+"""OpenAPI parts for link holders: the upload page, /v1/uploads/self, by-hash uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_LINK_TOKEN: list[dict[str, list[str]]] = [{"linkToken": []}]
+
+BY_HASH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "By-hash upload: each listed image the store already holds is recorded as "
+    "a duplicate upload of this link (quota, upload event, duplicate: true). An unknown one "
+    "is answered per item with error.status 404, meaning 'send the bytes' (multipart), and "
+    "records nothing. Per-item answers, 201/207 rules and limits are those of multipart.",
+    "required": ["images"],
+    "additionalProperties": False,
+    "properties": {
+        "images": {
+            "type": "array",
+            "minItems": 1,
+            "description": "At most MAX_FILES_PER_REQUEST items",
+            "items": {
+                "type": "object",
+                "required": ["sha256"],
+                "additionalProperties": False,
+                "properties": {
+                    "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                    "filename": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+
+_FORMATS = {
+    "type": "object",
+    "properties": {
+        "formats": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "format": {"type": "string"},
+                    "name": {"type": "string"},
+                    "extensions": {"type": "array", "items": {"type": "string"}},
+                    "mime_types": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "extensions": {"type": "array", "items": {"type": "string"}},
+        "mime_types": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_SELF = {
+    "type": "object",
+    "properties": {
+        "expires_at": {"type": "string", "format": "date-time"},
+        "expires_in": {"type": "integer", "description": "Seconds left, by the server's clock"},
+        "max_images": {"type": ["integer", "null"]},
+        "used": {"type": "integer"},
+        "remaining": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "max_image_bytes": {"type": "integer"},
+        "max_files_per_request": {"type": "integer"},
+        "accepted": _FORMATS,
+        "uploads": {
+            "type": "array",
+            "description": "This link's uploads, oldest first (the most recent 1000)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "filename": {"type": "string"},
+                    "state": {"type": "string", "enum": ["ready"]},
+                    "duplicate": {"type": "boolean"},
+                    "uploaded_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+    },
+}
+_HTML: dict[str, Any] = {"content": {"text/html": {}}}
+
+LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
+    "/v1/uploads/self": {
+        "get": {
+            "summary": "The link's limits, accepted formats and uploads so far",
+            "security": _LINK_TOKEN,
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": _SELF}},
+                },
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "410": _PROBLEM,
+            },
+        }
+    },
+    "/u": {
+        "get": {
+            "summary": "The upload page; open it as /u/#<token> (page_url of a link)",
+            "responses": {"200": {"description": "The page", **_HTML}},
+        }
+    },
+    "/u/{asset}": {
+        "parameters": [
+            {
+                "name": "asset",
+                "in": "path",
+                "required": True,
+                "description": "app.js, app.css or icon.svg",
+                "schema": {"type": "string"},
+            }
+        ],
+        "get": {
+            "summary": "The upload page's script, style sheet and icon",
+            "responses": {"200": {"description": "The file"}, "404": _PROBLEM},
+        },
+    },
+}
+
+REDIRECT_TO_PAGE: dict[str, Any] = {
+    "summary": "A browser (Accept: text/html) is redirected to the upload page",
+    "responses": {
+        "303": {"description": "See the upload page: Location is page_url"},
+        "405": _PROBLEM,
+    },
+}

@@ -1,0 +1,37 @@
+"""GET /v1/uploads/self: what a link holder's client needs before and after uploading."""
+
+from __future__ import annotations
+
+import time
+
+import falcon
+
+from api.auth import bearer, require_link
+from inlet.formats import accepted_formats
+from inlet.history import UploadHistory
+from inlet.links import LinkStore
+from inlet.settings import Settings
+
+
+class UploadsSelfResource:
+    def __init__(self, settings: Settings, links: LinkStore, history: UploadHistory) -> None:
+        self.settings = settings
+        self.links = links
+        self.history = history
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        link = require_link(bearer(req), self.settings.secret_key, self.links)
+        remaining = None if link.max_images is None else max(0, link.max_images - link.used)
+        now = int(time.time())
+        resp.media = {
+            "expires_at": link.as_dict()["expires_at"],
+            # Clients count down from this, so a wrong clock on the device does not matter.
+            "expires_in": max(0, link.expires_at - now),
+            "max_images": link.max_images,
+            "used": link.used,
+            "remaining": remaining,
+            "max_image_bytes": self.settings.max_image_bytes,
+            "max_files_per_request": self.settings.max_files_per_request,
+            "accepted": accepted_formats(),
+            "uploads": self.history.as_dicts(link.id),
+        }
