@@ -14,7 +14,7 @@ from redis import Redis
 
 from api import errors
 from api.converters import ImageIdConverter
-from api.middleware import SecurityHeaders
+from api.middleware import RequestId, RequestMetrics, SecurityHeaders
 from api.openapi import OpenAPIResource
 from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
@@ -66,7 +66,8 @@ def create_app(
         max_image_pixels=settings.max_image_pixels,
     )
 
-    app = falcon.App(middleware=[SecurityHeaders()])
+    middleware: list[Any] = [RequestId(), RequestMetrics(), SecurityHeaders()]
+    app = falcon.App(middleware=middleware)
     _configure(app, settings)
     errors.install(app)
 

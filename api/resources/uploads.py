@@ -7,6 +7,7 @@ import falcon
 from falcon.media.multipart import MultipartParseError
 from falcon.util import BufferedReader
 
+from api import metrics
 from api.auth import bearer, require_link
 from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
@@ -32,7 +33,11 @@ class UploadsResource:
         self._upload(req, resp, token)
 
     def _upload(self, req: falcon.Request, resp: falcon.Response, token: str | None) -> None:
-        link = require_link(token, self.settings.secret_key, self.links)
+        try:
+            link = require_link(token, self.settings.secret_key, self.links)
+        except Problem as exc:
+            metrics.record_link_refused(exc.slug or "")
+            raise
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
         ):
@@ -48,6 +53,7 @@ class UploadsResource:
             raise Problem(413, f"the request is larger than {limit} bytes", slug="too-large")
         staged = self._stage_all(self._form(req, limit))
         results = self.ingestor.commit(link, staged)
+        metrics.record_outcomes(results)
         self._respond(resp, results)
 
     def _form(self, req: falcon.Request, limit: int) -> Iterable[Any]:
@@ -71,7 +77,10 @@ class UploadsResource:
                         f"at most {self.settings.max_files_per_request} files per request",
                         slug="too-many-files",
                     )
-                staged.append(self.ingestor.stage(part.stream, part.filename))
+                item = self.ingestor.stage(part.stream, part.filename)
+                if isinstance(item, Staged):
+                    metrics.record_file_read(item.size)
+                staged.append(item)
         except MultipartParseError as exc:
             _discard(staged)
             raise Problem(
