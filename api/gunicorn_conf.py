@@ -86,12 +86,24 @@ def on_starting(server: Any) -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_format)
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    from api import metrics
-
-    metrics.clear_multiprocess_dir(directory)
+    # Start from zero: samples of a previous run's processes must not be summed in.
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
     if settings.metrics_bind:
-        host, port = parse_host_port(settings.metrics_bind)
-        metrics.start_exporter(host, port, directory)
+        _start_exporter(settings.metrics_bind, directory)
+
+
+def _start_exporter(bind: str, directory: str) -> None:
+    """Serve the samples of every worker process (api/metrics.py), summed."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    host, port = parse_host_port(bind)
+    start_http_server(port, addr=host, registry=registry)
 
 
 def child_exit(server: Any, worker: Any) -> None:

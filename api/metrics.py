@@ -2,18 +2,16 @@
 
 Under gunicorn every worker process writes its samples to files in
 ``PROMETHEUS_MULTIPROC_DIR`` (``api/gunicorn_conf.py`` sets and clears it before the
-workers start); the exporter in gunicorn's master process sums them across workers
-(:func:`start_exporter`). Labels are bounded: routes are URI templates, never raw
-paths (an upload path carries a link token), reasons come from fixed enums.
+workers start, and serves their sum from gunicorn's master process). Labels are
+bounded: routes are URI templates, never raw paths (an upload path carries a link
+token), reasons come from fixed enums.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import Counter, Gauge, Histogram
 
 from inlet.outcomes import Accepted, Outcome, Refused
 
@@ -78,18 +76,3 @@ def record_link_refused(slug: str) -> None:
 def record_file_read(size: int) -> None:
     UPLOAD_BYTES.inc(size)
     UPLOAD_SIZE.observe(size)
-
-
-def clear_multiprocess_dir(path: str) -> None:
-    """Start from zero: samples of a previous run's processes must not be summed in."""
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.endswith(".db"):
-            os.remove(os.path.join(path, name))
-
-
-def start_exporter(host: str, port: int, multiprocess_dir: str) -> None:
-    """Serve the samples of every worker process, summed, on ``host:port``."""
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
-    start_http_server(port, addr=host, registry=registry)

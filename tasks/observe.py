@@ -139,10 +139,13 @@ def install(app: Celery, settings: Settings) -> None:
 
     def setup_logging(**kwargs: Any) -> None:
         logs.configure(settings.log_format, kwargs.get("loglevel") or logging.INFO)
+        logging.captureWarnings(True)
         # Stray prints become log lines too; the handler keeps the real stderr.
         sys.stdout = LoggingProxy(logging.getLogger("celery.redirected"), logging.WARNING)
 
-    def quiet_banner(instance: Any = None, **kwargs: Any) -> None:
+    def worker_starting(instance: Any = None, **kwargs: Any) -> None:
+        # Celery sets up logging later; its first warnings (running as root) come now.
+        setup_logging()
         # The multi-line start-up banner is written past the logging set-up.
         if settings.log_format == "json" and instance is not None:
             instance.quiet = True
@@ -154,7 +157,7 @@ def install(app: Celery, settings: Settings) -> None:
     # Celery's signals are global: one set of handlers per process, the first app's.
     for signal, handler in (
         (signals.setup_logging, setup_logging),
-        (signals.celeryd_init, quiet_banner),
+        (signals.celeryd_init, worker_starting),
         (signals.worker_init, worker_init),
         (signals.worker_process_shutdown, _process_shutdown),
         (signals.task_prerun, _task_prerun),
