@@ -15,7 +15,7 @@ from redis import Redis
 from api import errors
 from api.admission import UploadAdmission
 from api.converters import ImageIdConverter
-from api.middleware import NoTokensInURLs, SecurityHeaders
+from api.middleware import NoTokensInURLs, RequestId, RequestMetrics, SecurityHeaders
 from api.openapi import OpenAPIResource
 from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
@@ -109,7 +109,10 @@ def _add_upload_routes(
 
 def _bare_app(settings: Settings) -> falcon.App[Any, Any]:
     """The app with its middleware, media handling, converters and error handlers."""
+    # Request ids and metrics first, so that refusals by the others carry an id and count.
     middleware: list[Any] = [
+        RequestId(),
+        RequestMetrics(),
         SecurityHeaders(),
         NoTokensInURLs(),
         UploadAdmission(settings.max_uploads_in_flight),

@@ -1,18 +1,31 @@
 """gunicorn settings, read by `gunicorn --config python:api.gunicorn_conf`.
 
 Binding and scale come from the environment so that compose, `make dev` and the
-tests run the same command. Access logs never contain upload-link tokens.
+tests run the same command. Access logs never contain upload-link tokens; like every
+other log line they are JSON (or text, LOG_FORMAT) and carry the request id.
+
+Metrics: each worker process writes its samples under PROMETHEUS_MULTIPROC_DIR
+(a fresh temporary directory unless set), which the master clears before forking
+and serves, summed, on METRICS_BIND (api/metrics.py).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from typing import Any
 
 from gunicorn.glogging import Logger
 
 from api.redact import redact
+from inlet import logs
+from inlet.settings import Settings, parse_host_port
+
+# prometheus_client picks multi-process mode when it is first imported, so this is
+# set before the app (and with it prometheus_client) is loaded in the workers.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inlet-api-metrics-")
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -41,11 +54,17 @@ class _RedactFilter(logging.Filter):
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]
-    """Gunicorn's logger with tokens removed from every access-log atom and error line."""
+    """Gunicorn's logger with tokens removed from every access-log atom and error line,
+    its lines in Inlet's log format, one access line per request with its fields."""
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         self.error_log.addFilter(_RedactFilter())
+        fmt = os.environ.get("LOG_FORMAT") or "json"
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.formatter(fmt))
+                handler.addFilter(logs.RequestIdFilter())
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
@@ -54,9 +73,51 @@ class RedactingLogger(Logger):  # type: ignore[misc]
                 atoms[key] = redact(value)
         return atoms
 
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        fields = {
+            "request_id": logs.valid_request_id(atoms.get("{x-request-id}o")),
+            "remote_addr": atoms["h"],
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "status": int(atoms["s"]),
+            "bytes": atoms["B"],
+            "duration_ms": atoms["M"],
+            "user_agent": atoms["a"],
+        }
+        self.access_log.info("%s %s", atoms["r"], atoms["s"], extra=fields)
+
 
 logger_class = RedactingLogger
 
 
 def on_starting(server: Any) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    logs.configure(settings.log_format)
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    # Start from zero: samples of a previous run's processes must not be summed in.
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+    if settings.metrics_bind:
+        _start_exporter(settings.metrics_bind, directory)
+
+
+def _start_exporter(bind: str, directory: str) -> None:
+    """Serve the samples of every worker process (api/metrics.py), summed."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    host, port = parse_host_port(bind)
+    start_http_server(port, addr=host, registry=registry)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

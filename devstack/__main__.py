@@ -47,19 +47,24 @@ def main() -> int:
             redis_url=f"redis://127.0.0.1:{redis.port}/0",
             s3_endpoint=s3.url,
             search_url=search.url,
-            extra={"GUNICORN_BIND": f"127.0.0.1:{port}", "PORT": str(port)},
+            extra={
+                "GUNICORN_BIND": f"127.0.0.1:{port}",
+                "PORT": str(port),
+                "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+            },
         )
         api = servers.Service(
             "api",
             servers.command("api"),
             port,
-            env=env,
+            env=servers.with_metrics(env, workdir / "api"),
             log_path=workdir / "api.log",
             ready=servers.http_ok("/healthz"),
         )
+        worker = servers.worker_service(env, workdir / "worker")
         for service in (
             api,
-            servers.worker_service(env, workdir / "worker"),
+            worker,
             servers.beat_service(env, workdir / "beat"),
             servers.flower_service(env, workdir / "flower", flower_port),
         ):
@@ -68,6 +73,7 @@ def main() -> int:
             f"Inlet is running (logs in {workdir}):\n"
             f"  API     http://127.0.0.1:{port}   (admin token: make token)\n"
             f"  Flower  http://127.0.0.1:{flower_port}\n"
+            f"  Metrics {servers.metrics_url(api)}  {servers.metrics_url(worker)}\n"
             f"  Redis   {env['REDIS_URL']}\n"
             f"  S3      {s3.url}\n"
             f"  Search  {search.url}\n"

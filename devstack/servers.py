@@ -203,11 +203,27 @@ def command(name: str) -> list[str]:
     return [find_binary(binary), *args]
 
 
+def with_metrics(env: Mapping[str, str], workdir: Path) -> dict[str, str]:
+    """``env`` plus a Prometheus endpoint on a free loopback port and the process's own
+    multi-process directory (unless ``env`` names them)."""
+    return {
+        "METRICS_BIND": f"127.0.0.1:{free_port()}",
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
+        **env,
+    }
+
+
+def metrics_url(service: Service) -> str:
+    """Where the service's Prometheus endpoint listens (see :func:`with_metrics`)."""
+    return f"http://{(service.env or {})['METRICS_BIND']}/metrics"
+
+
 def api_service(
     env: Mapping[str, str], workdir: Path, port: int | None = None, *, workers: int = 2
 ) -> Service:
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
+    env = with_metrics(env, workdir)
     argv = [
         *command("api"),
         "--bind", f"127.0.0.1:{port}",
@@ -224,6 +240,7 @@ def worker_service(
 ) -> Service:
     """A Celery worker; ``app`` replaces the ``--app`` module (tests inject their own)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    env = with_metrics(env, workdir)
     argv = [*command("worker"), "--concurrency", str(concurrency)]
     if app is not None:
         argv[argv.index("--app") + 1] = app

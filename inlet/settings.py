@@ -58,6 +58,11 @@ class Settings:
     reconcile_interval: int = 600
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
+    # Logs: "json" (one object per line) or "text" (make dev).
+    log_format: str = "json"
+    # host:port of the process's Prometheus endpoint (API: gunicorn's master; worker:
+    # its main process); empty turns it off. Never published by compose.
+    metrics_bind: str = ""
 
     @property
     def production(self) -> bool:
@@ -100,6 +105,7 @@ class Settings:
             raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if self.production and self.secret_key == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must not be the development default in production")
+        self._validate_observability()
         if self.worker_concurrency < 0:
             raise ConfigError("WORKER_CONCURRENCY must not be negative")
         for name in (
@@ -115,6 +121,25 @@ class Settings:
                 raise ConfigError(f"{name.upper()} must be positive")
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
+
+    def _validate_observability(self) -> None:
+        if self.log_format not in ("json", "text"):
+            raise ConfigError("LOG_FORMAT must be 'json' or 'text'")
+        if self.metrics_bind and not _host_port(self.metrics_bind):
+            raise ConfigError(f"METRICS_BIND must be host:port, got {self.metrics_bind!r}")
+
+
+def _host_port(text: str) -> tuple[str, int] | None:
+    host, _, port = text.rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else None
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``"0.0.0.0:9100"`` as ``("0.0.0.0", 9100)``; ``METRICS_BIND`` is validated."""
+    parsed = _host_port(text)
+    if parsed is None:
+        raise ConfigError(f"expected host:port, got {text!r}")
+    return parsed
 
 
 def parse_quantity(raw: str) -> int:

@@ -20,10 +20,14 @@ from inlet.blobstore import StoreUnavailable
 from inlet.dispatch import UploadEvent
 from inlet.settings import Settings
 from search.errors import SearchUnavailable
-from tasks import pipeline
+from tasks import metrics, pipeline
 from tasks.context import Context, context_for
 
 log = logging.getLogger(__name__)
+
+# The message header that carries the id of the HTTP request that queued a task; the
+# worker puts it on every log line of the task (tasks/observe.py).
+REQUEST_ID_HEADER = "inlet_request_id"
 
 TRANSIENT = (StoreUnavailable, SearchUnavailable, redis.exceptions.ConnectionError)
 
@@ -51,7 +55,12 @@ class InletTask(Task):  # type: ignore[misc]
         record_failure(self, task_id, args, kwargs, exc)
 
 
+def _headers(request_id: str | None) -> dict[str, str] | None:
+    return {REQUEST_ID_HEADER: request_id} if request_id else None
+
+
 def record_failure(task: Any, task_id: str, args: Any, kwargs: Any, exc: BaseException) -> None:
+    metrics.dead_lettered(task_id)
     settings: Settings = task.app.inlet_settings
     try:
         deadletter.record(
@@ -79,17 +88,18 @@ def index_image(self: InletTask, image_id: str) -> None:
         )
 
 
-def send_index_image(app: Celery, image_id: str) -> None:
-    app.send_task(index_image.name, args=[image_id])
+def send_index_image(app: Celery, image_id: str, *, request_id: str | None = None) -> None:
+    app.send_task(index_image.name, args=[image_id], headers=_headers(request_id))
 
 
 @shared_task(name="inlet.record_upload", base=InletTask, bind=True)
 def record_upload(self: InletTask, **event: Any) -> None:
     pipeline.record_upload(self.ctx, event)
+    metrics.observe_recorded(event)
 
 
-def send_record_upload(app: Celery, event: UploadEvent) -> None:
-    app.send_task(record_upload.name, kwargs=event.as_dict())
+def send_record_upload(app: Celery, event: UploadEvent, *, request_id: str | None = None) -> None:
+    app.send_task(record_upload.name, kwargs=event.as_dict(), headers=_headers(request_id))
 
 
 @shared_task(name="inlet.delete_image", base=InletTask, bind=True)
@@ -97,8 +107,8 @@ def delete_image(self: InletTask, image_id: str) -> None:
     pipeline.delete_image(self.ctx, image_id)
 
 
-def send_delete_image(app: Celery, image_id: str) -> None:
-    app.send_task(delete_image.name, args=[image_id])
+def send_delete_image(app: Celery, image_id: str, *, request_id: str | None = None) -> None:
+    app.send_task(delete_image.name, args=[image_id], headers=_headers(request_id))
 
 
 @shared_task(name="inlet.reconcile", base=InletTask, bind=True)

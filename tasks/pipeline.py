@@ -7,6 +7,7 @@ document id, so running any of them twice leaves the index as once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
@@ -15,6 +16,7 @@ from typing import Any, BinaryIO, cast
 from inlet.blobstore import BlobInfo
 from inlet.rangefile import RangeFile, blob_range_reader
 from search.documents import image_document, upload_document
+from tasks import metrics
 from tasks.context import Context
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,9 @@ def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
         log.info("image %s is no longer stored; nothing to index", image_id)
         return None
     reader = RangeFile(blob_range_reader(ctx.blobs, image_id), info.size)
+    started = time.perf_counter()
     metadata = ctx.extract(cast(BinaryIO, reader), info.size)
+    metrics.observe_extraction(metadata, time.perf_counter() - started)
     return _index(ctx, image_id, info, metadata)
 
 

@@ -16,7 +16,7 @@ from inlet.settings import Settings
 from search.client import make_client
 from search.errors import SearchError
 from search.indices import ensure_indices
-from tasks import jobs
+from tasks import jobs, observe
 from tasks.celery_app import create_celery
 from tasks.context import Extractor, extract_in_worker
 
@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 
 def build_app(extract: Extractor = extract_in_worker) -> Celery:
-    return create_celery(Settings.from_env(), extract=extract)
+    settings = Settings.from_env()
+    app = create_celery(settings, extract=extract)
+    observe.install(app, settings)
+    return app
 
 
 @worker_ready.connect

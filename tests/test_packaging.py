@@ -39,8 +39,16 @@ REQUIRED = (
     "FLOWER_PASSWORD",
 )
 APP_SERVICES = ("api", "worker", "beat", "flower")
-LONG_RUNNING = (*APP_SERVICES, "redis", "minio", "elasticsearch", "kibana")
-ONE_SHOT = ("minio-setup", "es-setup", "kibana-setup")
+LONG_RUNNING = (
+    *APP_SERVICES,
+    "redis",
+    "minio",
+    "elasticsearch",
+    "kibana",
+    "prometheus",
+    "grafana",
+)
+ONE_SHOT = ("minio-setup", "es-setup", "kibana-setup", "grafana-password")
 MUST_BE_HEALTHCHECKED = ("api", "redis", "minio", "elasticsearch", "kibana")
 ASSIGNMENT = re.compile(r"^\s*(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
 
@@ -298,9 +306,11 @@ def test_published_ports(services: dict[str, Any]) -> None:
         ("flower", 5555): 5555,
         ("kibana", 5601): 5601,
         ("minio", 9001): 9001,
+        ("prometheus", 9090): 9090,
+        ("grafana", 3000): 3000,
     }
     # The admin UIs are local to the host unless ADMIN_BIND says otherwise.
-    for name in ("flower", "kibana", "minio"):
+    for name in ("flower", "kibana", "minio", "prometheus", "grafana"):
         assert services[name]["ports"][0]["host_ip"] == "127.0.0.1"
 
 
@@ -353,7 +363,7 @@ def test_setup_scripts_exist_and_parse(services: dict[str, Any], name: str) -> N
     for script in binds:
         assert script.is_file()
         assert script.parent == ROOT / "docker"
-        assert all(m["read_only"] for m in service["volumes"])
+        assert all(m.get("read_only") for m in service["volumes"] if m["type"] == "bind")
         if shell:
             check = subprocess.run([shell, "-n", str(script)], capture_output=True, check=False)
             assert check.returncode == 0, check.stderr

@@ -8,6 +8,7 @@ import falcon
 from falcon.media.multipart import MultipartParseError
 from falcon.util import BufferedReader
 
+from api import metrics
 from api.auth import bearer, require_link
 from api.body import BodyAborted, BodyReader, BodyTimeout, limit_socket_wait
 from api.errors import Problem
@@ -49,10 +50,15 @@ class UploadsResource:
         redirect_browser(self.settings, req, token)
 
     def _upload(self, req: falcon.Request, resp: falcon.Response, token: str | None) -> None:
-        link = require_link(token, self.settings.secret_key, self.links)
+        try:
+            link = require_link(token, self.settings.secret_key, self.links)
+        except Problem as exc:
+            metrics.record_link_refused(exc.slug or "")
+            raise
         if is_json(req):
             items = read_by_hash(req, self.settings.max_files_per_request)
-            self._respond(resp, self._record(link, self.ingestor.commit_known(link, items)))
+            known = self.ingestor.commit_known(link, items)
+            self._respond(resp, self._record(link, known, by_hash=True))
             return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
@@ -82,7 +88,10 @@ class UploadsResource:
         results = self.ingestor.commit(link, staged)
         self._respond(resp, self._record(link, results))
 
-    def _record(self, link: Link, results: list[Outcome]) -> list[Outcome]:
+    def _record(
+        self, link: Link, results: list[Outcome], *, by_hash: bool = False
+    ) -> list[Outcome]:
+        metrics.record_outcomes(results, by_hash=by_hash)
         if self.history is not None:
             accepted = [r for r in results if isinstance(r, Accepted)]
             self.history.record(link, [(r.image_id, r.filename, r.duplicate) for r in accepted])
@@ -108,7 +117,10 @@ class UploadsResource:
                         f"at most {self.settings.max_files_per_request} files per request",
                         slug="too-many-files",
                     )
-                staged.append(self.ingestor.stage(part.stream, part.filename))
+                item = self.ingestor.stage(part.stream, part.filename)
+                if isinstance(item, Staged):
+                    metrics.record_file_read(item.size)
+                staged.append(item)
         except MultipartParseError as exc:
             _discard(staged)
             raise Problem(
