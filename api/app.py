@@ -34,6 +34,7 @@ from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
 from inlet.settings import Settings
+from inlet.verification import ImageStates
 from search import service
 from search.client import make_client
 from search.errors import SearchError
@@ -61,13 +62,9 @@ def create_app(
     names = index_names(settings.index_prefix)
     links = LinkStore(redis, settings.redis_prefix)
     hashes = HashIndex(redis, settings.redis_prefix)
-    ingestor = Ingestor(
-        blobs=blobs,
-        hashes=hashes,
-        links=links,
-        dispatcher=dispatcher,
-        max_image_bytes=settings.max_image_bytes,
-        max_image_pixels=settings.max_image_pixels,
+    states = ImageStates(redis, settings.redis_prefix)
+    ingestor = _ingestor(
+        settings, blobs=blobs, hashes=hashes, links=links, states=states, dispatcher=dispatcher
     )
 
     app = _bare_app(settings)
@@ -78,15 +75,39 @@ def create_app(
     app.add_route("/openapi.json", OpenAPIResource())
     app.add_route("/v1/links", LinksResource(settings, links))
     app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
-    _add_upload_routes(app, settings, links, ingestor, redis)
+    _add_upload_routes(app, settings, links, ingestor, states)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route(
-        "/v1/images/{image_id:image_id}", ImageResource(settings, blobs, hashes, dispatcher)
+        "/v1/images/{image_id:image_id}",
+        ImageResource(settings, blobs, hashes, states, dispatcher),
     )
-    app.add_route("/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs))
+    app.add_route(
+        "/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs, states)
+    )
     app.add_route("/v1/stats", StatsResource(settings, es, names))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
     return app
+
+
+def _ingestor(
+    settings: Settings,
+    *,
+    blobs: BlobStore,
+    hashes: HashIndex,
+    links: LinkStore,
+    states: ImageStates,
+    dispatcher: Dispatcher,
+) -> Ingestor:
+    return Ingestor(
+        blobs=blobs,
+        hashes=hashes,
+        links=links,
+        states=states,
+        dispatcher=dispatcher,
+        max_image_bytes=settings.max_image_bytes,
+        max_image_pixels=settings.max_image_pixels,
+        max_image_frames=settings.max_image_frames,
+    )
 
 
 def _add_upload_routes(
@@ -94,14 +115,14 @@ def _add_upload_routes(
     settings: Settings,
     links: LinkStore,
     ingestor: Ingestor,
-    redis: Redis,
+    states: ImageStates,
 ) -> None:
     """Everything a link holder uses: uploads, the link's own state, the upload page."""
-    history = UploadHistory(redis, settings.redis_prefix)
+    history = UploadHistory(states.redis, settings.redis_prefix)
     uploads = UploadsResource(settings, links, ingestor, history)
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
-    app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history))
+    app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history, states))
     page = UploadPageResource()
     app.add_route("/u", page)
     app.add_route("/u/{asset}", page, suffix="asset")

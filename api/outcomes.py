@@ -32,6 +32,7 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
             "filename": outcome.filename,
             "id": outcome.image_id,
             "duplicate": outcome.duplicate,
+            "state": outcome.state.value,
             "url": image_url(outcome.image_id),
         }
     return {

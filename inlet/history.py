@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inlet.links import RETENTION, Link
+from inlet.outcomes import State
+from inlet.verification import States
 
 # Enough for any page to show; older entries fall off the end.
 MAX_ENTRIES = 1000
@@ -25,14 +27,13 @@ class UploadEntry:
     uploaded_at: str
 
 
-def upload_state(entry: UploadEntry) -> str:
-    """The state a link holder sees for an upload.
-
-    Every accepted image passed full verification inside the request, so it is
-    "ready" as soon as it is committed. The one place to change when verification
-    moves to the workers (pending / rejected).
-    """
-    return "ready"
+def upload_state(entry: UploadEntry, states: States) -> dict[str, str]:
+    """The state a link holder sees for an upload: pending until a worker has decoded
+    the image, then ready or rejected (with the reason)."""
+    rejection = states.rejection(entry.id)
+    if rejection is not None:
+        return {"state": State.REJECTED.value, "reason": rejection.detail}
+    return {"state": states.state(entry.id).value}
 
 
 class UploadHistory:
@@ -63,5 +64,5 @@ class UploadHistory:
         rows = self.redis.lrange(self._key(link_id), 0, -1)
         return [UploadEntry(**json.loads(row)) for row in rows]
 
-    def as_dicts(self, link_id: str) -> list[dict[str, Any]]:
-        return [{**asdict(e), "state": upload_state(e)} for e in self.entries(link_id)]
+    def as_dicts(self, link_id: str, states: States) -> list[dict[str, Any]]:
+        return [{**asdict(e), **upload_state(e, states)} for e in self.entries(link_id)]

@@ -1,8 +1,10 @@
 """What Inlet accepts as an image: decided by content, never by name or header.
 
-Two gates: the magic bytes must name an accepted format, then Pillow must open
-the file with exactly that format, report a bounded pixel count and decode it
-to the end (JPEGs at 1/8 scale, which still reads every entropy-coded byte).
+Two stages. :func:`inspect`, in the request, is cheap and decisive: the magic bytes
+must name an accepted format, and Pillow must open the header with exactly that
+format and report bounded dimensions and frame count. No pixel is decoded there.
+:func:`verify`, in a worker, decodes every pixel of every frame (up to a bound): an
+image that fails it is rejected after the fact (:mod:`inlet.verification`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
 
 from PIL import Image
 
@@ -29,6 +33,7 @@ ACCEPTED: dict[str, str] = {
 }
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
 SNIFF_BYTES = 32
+T = TypeVar("T")
 _OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
 
 _heif_lock = threading.Lock()
@@ -89,8 +94,8 @@ def mime_for(fmt: str, head: bytes = b"") -> str:
     return ACCEPTED[fmt]
 
 
-def inspect(fileobj: IO[bytes], *, max_pixels: int) -> ImageInfo:
-    """Check that `fileobj` holds one complete image of an accepted format."""
+def inspect(fileobj: IO[bytes], *, max_pixels: int, max_frames: int = 1000) -> ImageInfo:
+    """Check the header of ``fileobj``: an accepted format, bounded size and frames."""
     fileobj.seek(0)
     head = fileobj.read(SNIFF_BYTES)
     fmt = sniff(head)
@@ -99,47 +104,70 @@ def inspect(fileobj: IO[bytes], *, max_pixels: int) -> ImageInfo:
             Refusal.NOT_AN_IMAGE,
             "not an accepted image: JPEG, PNG, GIF, WebP, TIFF, BMP or HEIC/HEIF expected",
         )
+    with _opened(fileobj, fmt) as im:
+        width, height = im.size
+        if width * height > max_pixels:
+            raise ImageRejected(
+                Refusal.TOO_MANY_PIXELS,
+                f"image has {width}x{height} pixels; at most {max_pixels} are accepted",
+            )
+        # Counting frames walks their headers and data blocks without decoding them.
+        frames = _checked(fmt, lambda: int(getattr(im, "n_frames", 1)))
+        if frames > max_frames:
+            raise ImageRejected(
+                Refusal.TOO_MANY_PIXELS, f"image has {frames} frames; at most {max_frames}"
+            )
+    return ImageInfo(fmt, mime_for(fmt, head), width, height)
+
+
+def verify(fileobj: IO[bytes], *, fmt: str, max_frames: int) -> int:
+    """Decode every pixel of the first ``max_frames`` frames; the frames decoded.
+
+    Raises :class:`ImageRejected` for data that does not decode. Memory is bounded by
+    the header checks already passed (pixels per frame) and, in the workers, by the
+    pool's address-space limit: a MemoryError propagates to the caller.
+    """
+    with _opened(fileobj, fmt) as im:
+        frames = min(int(getattr(im, "n_frames", 1)), max_frames)
+        _checked(fmt, lambda: _load_frames(im, frames))
+    return frames
+
+
+def _load_frames(im: Image.Image, frames: int) -> None:
+    for index in range(frames):
+        im.seek(index)
+        im.load()
+
+
+@contextmanager
+def _opened(fileobj: IO[bytes], fmt: str) -> Iterator[Image.Image]:
     if fmt == "HEIF":
         register_heif()
     fileobj.seek(0)
+    with warnings.catch_warnings():
+        # Our own pixel bound applies; Pillow's warning would only be noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im = _checked(fmt, lambda: Image.open(fileobj, formats=[fmt]))
+        with im:
+            yield im
+
+
+def _checked(fmt: str, step: Callable[[], T]) -> T:
+    """Run one Pillow step, its complaints about the data as ImageRejected."""
     try:
-        with warnings.catch_warnings():
-            # Our own pixel bound applies; Pillow's warning would only be noise.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(fileobj, formats=[fmt]) as im:
-                width, height = im.size
-                if width * height > max_pixels:
-                    raise ImageRejected(
-                        Refusal.TOO_MANY_PIXELS,
-                        f"image has {width}x{height} pixels; at most {max_pixels} are accepted",
-                    )
-                _decode(im)
+        return step()
     except Image.DecompressionBombError as exc:
         raise ImageRejected(
             Refusal.TOO_MANY_PIXELS, f"image rejected as a decompression bomb: {exc}"
         ) from None
-    except ImageRejected:
-        raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow reports truncated and corrupt data as OSError, SyntaxError or ValueError.
         raise ImageRejected(
             Refusal.UNDECODABLE, f"{fmt} image could not be decoded: {_reason(exc)}"
         ) from None
-    return ImageInfo(fmt, mime_for(fmt, head), width, height)
 
 
 def _reason(exc: BaseException) -> str:
     # Pillow names the file object it read ("<tempfile.SpooledTemporaryFile object at
     # 0x7f…>"): noise to the uploader, and different every time.
     return _OBJECT_REPR.sub("", str(exc)).strip() or type(exc).__name__
-
-
-def _decode(im: Image.Image) -> None:
-    if im.format == "JPEG":
-        # Decoding at 1/8 scale still parses the whole scan, so truncation is caught.
-        im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
-    # Counting frames walks every frame's data blocks, so a truncated animation fails
-    # here without decoding every frame's pixels.
-    getattr(im, "n_frames", 1)
-    im.seek(0)
-    im.load()

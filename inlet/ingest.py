@@ -31,7 +31,8 @@ from inlet.dedup import Hashes
 from inlet.dispatch import Dispatcher, UploadEvent
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link
-from inlet.outcomes import Accepted, Outcome, Refusal, Refused
+from inlet.outcomes import Accepted, Outcome, Refusal, Refused, State
+from inlet.verification import States
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,11 @@ class Ingestor:
         blobs: BlobStore,
         hashes: Hashes,
         links: Quota,
+        states: States,
         dispatcher: Dispatcher,
         max_image_bytes: int,
         max_image_pixels: int,
+        max_image_frames: int = 1000,
     ) -> None:
         self.blobs = blobs
         self.hashes = hashes
@@ -90,6 +93,8 @@ class Ingestor:
         self.dispatcher = dispatcher
         self.max_image_bytes = max_image_bytes
         self.max_image_pixels = max_image_pixels
+        self.max_image_frames = max_image_frames
+        self.states = states
 
     def stage(self, stream: Readable, raw_filename: str | None) -> Staged | Refused:
         filename = clean_filename(raw_filename)
@@ -122,8 +127,14 @@ class Ingestor:
             # The very same bytes passed these checks when they were first stored.
             fmt = known.metadata.get("format", "")
             return Staged(filename, image_id, size, fmt, known.content_type, spool, stored=True)
+        rejection = self.states.rejection(image_id)
+        if rejection is not None:
+            detail = f"these bytes were rejected before: {rejection.detail}"
+            return Refused(filename, rejection.reason, detail)
         try:
-            info = inspect(spool, max_pixels=self.max_image_pixels)
+            info = inspect(
+                spool, max_pixels=self.max_image_pixels, max_frames=self.max_image_frames
+            )
         except ImageRejected as exc:
             return Refused(filename, exc.reason, exc.detail)
         return Staged(filename, image_id, size, info.format, info.mime_type, spool)
@@ -197,7 +208,9 @@ class Ingestor:
             format=item.format,
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
-        return Accepted(item.filename, item.image_id, duplicate=not new)
+        # Bytes stored by this request wait for a worker's verification.
+        state = State.PENDING if stored or not item.stored else self.states.state(item.image_id)
+        return Accepted(item.filename, item.image_id, duplicate=not new, state=state)
 
     def _store(self, item: Staged, stored_now: set[str], uploaded_at: str) -> tuple[bool, bool]:
         """Returns (new, stored): whether this upload owns the image, whether bytes were PUT."""

@@ -24,11 +24,20 @@ class Refusal(Enum):
     UNKNOWN_HASH = "send-bytes"
 
 
+class State(Enum):
+    """Where a stored image stands: pending until a worker has decoded all of it."""
+
+    PENDING = "pending"
+    READY = "ready"
+    REJECTED = "rejected"
+
+
 @dataclass(frozen=True)
 class Accepted:
     filename: str
     image_id: str
     duplicate: bool
+    state: State = State.PENDING
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,16 @@ class Settings:
     link_max_ttl: int = 30 * 24 * 3600
     max_image_bytes: int = 50 * MiB
     max_image_pixels: int = 100_000_000
+    # Frames an upload may have (refused beyond), and how many of them a worker decodes
+    # to verify the image.
+    max_image_frames: int = 1000
+    verify_max_frames: int = 100
+    # Address space of each worker pool process (0: no limit). A decoder that needs more
+    # fails with MemoryError in that process alone, and the image is rejected.
+    worker_memory_limit: int = 2048 * MiB
+    # Deliveries of one image's verification before it is rejected (a decoder that
+    # kills its process would otherwise be retried forever).
+    verify_max_attempts: int = 3
     max_files_per_request: int = 100
     # A client may pause this long between two reads of an upload body, and take this
     # long for the whole body, before the request is dropped with nothing stored.
@@ -112,6 +122,9 @@ class Settings:
             "link_max_ttl",
             "max_image_bytes",
             "max_image_pixels",
+            "max_image_frames",
+            "verify_max_frames",
+            "verify_max_attempts",
             "max_files_per_request",
             "upload_read_timeout",
             "max_uploads_in_flight",

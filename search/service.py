@@ -79,6 +79,23 @@ def delete_image(
         raise error_from_body(body, 404, f"delete image {image_id}")
 
 
+def delete_uploads_of(es: Elasticsearch, names: IndexNames, image_id: str) -> int:
+    """Remove every upload event of an image that was rejected: it never counts.
+
+    The index is refreshed first, so that events written a moment ago are found too,
+    and again after, so that the statistics stop counting them at once.
+    """
+    with translated(f"delete uploads of {image_id}"):
+        es.indices.refresh(index=names.uploads)
+        response = es.delete_by_query(
+            index=names.uploads,
+            query={"term": {"image_id": image_id}},
+            conflicts="proceed",
+            refresh=True,
+        )
+    return int(response.body.get("deleted", 0))
+
+
 def fetch_stats(es: Elasticsearch, names: IndexNames, today: date, tz: str) -> dict[str, Any]:
     """Statistics for ``GET /v1/stats`` in one round trip (``_msearch``)."""
     images_body, uploads_body = queries.stats_query(today, tz)

@@ -20,8 +20,10 @@ from redis import Redis
 
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
+from inlet.dedup import HashIndex
 from inlet.metadata import extract_metadata
 from inlet.settings import Settings
+from inlet.verification import ImageStates
 from search import service
 from search.client import make_client
 from search.errors import SearchError
@@ -65,6 +67,17 @@ class Context:
 
     def delete_image(self, image_id: str) -> None:
         self._write(lambda names: service.delete_image(self.es, names, image_id))
+
+    def delete_uploads_of(self, image_id: str) -> None:
+        self._write(lambda names: service.delete_uploads_of(self.es, names, image_id))
+
+    @property
+    def states(self) -> ImageStates:
+        return ImageStates(self.redis, self.settings.redis_prefix)
+
+    @property
+    def hashes(self) -> HashIndex:
+        return HashIndex(self.redis, self.settings.redis_prefix)
 
     def indexed_ids(self, ids: Sequence[str]) -> set[str]:
         return service.indexed_ids(self.es, self.indices(), ids)

@@ -18,10 +18,13 @@ from celery.exceptions import SoftTimeLimitExceeded
 from inlet import deadletter
 from inlet.blobstore import StoreUnavailable
 from inlet.dispatch import UploadEvent
+from inlet.outcomes import Refusal, State
 from inlet.settings import Settings
+from inlet.verification import Rejection
 from search.errors import SearchUnavailable
 from tasks import metrics, pipeline
 from tasks.context import Context, context_for
+from tasks.verify import reject
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,10 @@ def index_image(self: InletTask, image_id: str) -> None:
     try:
         pipeline.index_image(self.ctx, image_id)
     except SoftTimeLimitExceeded:
+        if self.ctx.states.state(image_id) is State.PENDING:
+            detail = "decoding it took longer than the task time limit"
+            reject(self.ctx, image_id, Rejection(Refusal.UNDECODABLE, detail))
+            return
         log.error("metadata extraction of %s exceeded its time limit", image_id)
         pipeline.index_without_metadata(self.ctx, image_id, pipeline.TIME_LIMIT_NOTE)
         record_failure(
@@ -94,8 +101,8 @@ def send_index_image(app: Celery, image_id: str, *, request_id: str | None = Non
 
 @shared_task(name="inlet.record_upload", base=InletTask, bind=True)
 def record_upload(self: InletTask, **event: Any) -> None:
-    pipeline.record_upload(self.ctx, event)
-    metrics.observe_recorded(event)
+    if pipeline.record_upload(self.ctx, event) is not None:
+        metrics.observe_recorded(event)
 
 
 def send_record_upload(app: Celery, event: UploadEvent, *, request_id: str | None = None) -> None:

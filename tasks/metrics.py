@@ -45,6 +45,12 @@ UPLOAD_TO_INDEXED = Histogram(
     buckets=INDEXED_BUCKETS,
 )
 
+IMAGES_REJECTED = Counter(
+    "inlet_images_rejected",
+    "Stored images that failed verification in a worker and were deleted, by reason.",
+    ["reason"],
+)
+
 OUTCOME_BY_STATE = {"SUCCESS": "success", "RETRY": "retry", "FAILURE": "dead_letter"}
 
 _lock = threading.Lock()

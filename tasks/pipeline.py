@@ -14,10 +14,12 @@ from itertools import islice
 from typing import Any, BinaryIO, cast
 
 from inlet.blobstore import BlobInfo
+from inlet.outcomes import State
 from inlet.rangefile import RangeFile, blob_range_reader
 from search.documents import image_document, upload_document
 from tasks import metrics
 from tasks.context import Context
+from tasks.verify import verified
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,14 @@ TIME_LIMIT_NOTE = "metadata extraction exceeded its time limit"
 
 
 def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
-    """Extract and index one stored image; None when it is no longer stored."""
+    """Verify, extract and index one stored image; None when it is no longer stored
+    or was rejected."""
     try:
         info = ctx.blobs.head(image_id)
     except FileNotFoundError:
         log.info("image %s is no longer stored; nothing to index", image_id)
+        return None
+    if not verified(ctx, image_id, info.metadata.get("format", "")):
         return None
     reader = RangeFile(blob_range_reader(ctx.blobs, image_id), info.size)
     started = time.perf_counter()
@@ -59,7 +64,11 @@ def _index(ctx: Context, image_id: str, info: BlobInfo, metadata: dict[str, Any]
     return doc
 
 
-def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any]:
+def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
+    """Index one upload event; None when its image was rejected (it never counts)."""
+    if ctx.states.state(event["image_id"]) is State.REJECTED:
+        log.info("upload %s is of a rejected image; not counted", event["event_id"])
+        return None
     doc = upload_document(
         event["event_id"],
         event["image_id"],

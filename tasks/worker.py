@@ -7,10 +7,11 @@ worker's app from the environment.
 from __future__ import annotations
 
 import logging
+import resource
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 
 from inlet.settings import Settings
 from search.client import make_client
@@ -27,7 +28,20 @@ def build_app(extract: Extractor = extract_in_worker) -> Celery:
     settings = Settings.from_env()
     app = create_celery(settings, extract=extract)
     observe.install(app, settings)
+    limit = settings.worker_memory_limit
+
+    def limit_memory(**kwargs: Any) -> None:
+        limit_address_space(limit)
+
+    worker_process_init.connect(limit_memory, weak=False)
     return app
+
+
+def limit_address_space(limit: int) -> None:
+    """Bound this pool process's address space: a decoder that asks for more gets a
+    MemoryError here (and the image is rejected) instead of starving the host."""
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 @worker_ready.connect

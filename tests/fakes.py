@@ -14,6 +14,8 @@ from typing import IO
 from inlet.blobstore import BlobInfo, BlobStream, StoreUnavailable
 from inlet.dispatch import UploadEvent
 from inlet.links import Link
+from inlet.outcomes import State
+from inlet.verification import Rejection
 
 
 @dataclass
@@ -105,3 +107,17 @@ class FakeDispatcher:
 
     def image_deleted(self, image_id: str) -> None:
         self.deleted.append(image_id)
+
+
+@dataclass
+class FakeStates:
+    ready: set[str] = field(default_factory=set)
+    rejected: dict[str, Rejection] = field(default_factory=dict)
+
+    def state(self, image_id: str) -> State:
+        if image_id in self.rejected:
+            return State.REJECTED
+        return State.READY if image_id in self.ready else State.PENDING
+
+    def rejection(self, image_id: str) -> Rejection | None:
+        return self.rejected.get(image_id)

@@ -13,7 +13,9 @@ from inlet.blobstore import BlobStore, RangeNotSatisfiable
 from inlet.dedup import Hashes
 from inlet.deletion import delete_image
 from inlet.dispatch import Dispatcher
+from inlet.outcomes import State
 from inlet.settings import Settings
+from inlet.verification import ImageStates, States
 from search import service
 from search.indices import IndexNames
 
@@ -51,8 +53,18 @@ def single_range(header: str | None) -> str | None:
     return header.strip()
 
 
-def _no_image(image_id: str) -> Problem:
-    return Problem(404, f"no image with id {image_id}", slug="not-found")
+def _no_image(image_id: str, states: States) -> Problem:
+    """404, or 410 for an image that failed verification, with the reason."""
+    rejection = states.rejection(image_id)
+    if rejection is None:
+        return Problem(404, f"no image with id {image_id}", slug="not-found")
+    return Problem(
+        410,
+        f"image {image_id} was rejected: {rejection.detail}",
+        slug="image-rejected",
+        state=State.REJECTED.value,
+        reason=rejection.reason.value,
+    )
 
 
 def _immutable_headers(resp: falcon.Response, image_id: str) -> None:
@@ -65,11 +77,17 @@ def _immutable_headers(resp: falcon.Response, image_id: str) -> None:
 
 class ImageResource:
     def __init__(
-        self, settings: Settings, blobs: BlobStore, hashes: Hashes, dispatcher: Dispatcher
+        self,
+        settings: Settings,
+        blobs: BlobStore,
+        hashes: Hashes,
+        states: ImageStates,
+        dispatcher: Dispatcher,
     ) -> None:
         self.settings = settings
         self.blobs = blobs
         self.hashes = hashes
+        self.states = states
         self.dispatcher = dispatcher
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
@@ -81,7 +99,7 @@ class ImageResource:
         try:
             blob = self.blobs.open(image_id, byte_range=byte_range)
         except FileNotFoundError:
-            raise _no_image(image_id) from None
+            raise _no_image(image_id, self.states) from None
         except RangeNotSatisfiable:
             size = self.blobs.head(image_id).size
             raise Problem(
@@ -105,7 +123,7 @@ class ImageResource:
         try:
             info = self.blobs.head(image_id)
         except FileNotFoundError:
-            raise _no_image(image_id) from None
+            raise _no_image(image_id, self.states) from None
         resp.content_type = info.content_type
         resp.content_length = info.size
 
@@ -114,15 +132,18 @@ class ImageResource:
         try:
             delete_image(image_id, blobs=self.blobs, hashes=self.hashes, dispatcher=self.dispatcher)
         except FileNotFoundError:
-            raise _no_image(image_id) from None
+            raise _no_image(image_id, self.states) from None
         resp.status = falcon.HTTP_204
 
 
 class MetadataResource:
-    def __init__(self, es: Elasticsearch, names: IndexNames, blobs: BlobStore) -> None:
+    def __init__(
+        self, es: Elasticsearch, names: IndexNames, blobs: BlobStore, states: States
+    ) -> None:
         self.es = es
         self.names = names
         self.blobs = blobs
+        self.states = states
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         doc = service.get_image(self.es, self.names, image_id)
@@ -132,6 +153,7 @@ class MetadataResource:
         if self.blobs.exists(image_id):
             resp.status = falcon.HTTP_202
             resp.set_header("Retry-After", "1")
-            resp.media = {"id": image_id, "status": "processing"}
+            state = self.states.state(image_id).value
+            resp.media = {"id": image_id, "status": "processing", "state": state}
             return
-        raise _no_image(image_id)
+        raise _no_image(image_id, self.states)

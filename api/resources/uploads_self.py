@@ -11,13 +11,17 @@ from inlet.formats import accepted_formats
 from inlet.history import UploadHistory
 from inlet.links import LinkStore
 from inlet.settings import Settings
+from inlet.verification import States
 
 
 class UploadsSelfResource:
-    def __init__(self, settings: Settings, links: LinkStore, history: UploadHistory) -> None:
+    def __init__(
+        self, settings: Settings, links: LinkStore, history: UploadHistory, states: States
+    ) -> None:
         self.settings = settings
         self.links = links
         self.history = history
+        self.states = states
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         link = require_link(bearer(req), self.settings.secret_key, self.links)
@@ -33,5 +37,5 @@ class UploadsSelfResource:
             "max_image_bytes": self.settings.max_image_bytes,
             "max_files_per_request": self.settings.max_files_per_request,
             "accepted": accepted_formats(),
-            "uploads": self.history.as_dicts(link.id),
+            "uploads": self.history.as_dicts(link.id, self.states),
         }

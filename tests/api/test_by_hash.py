@@ -54,6 +54,7 @@ def test_known_image_is_recorded_as_a_duplicate(
                 "filename": "me.jpg",
                 "id": sha(data),
                 "duplicate": True,
+                "state": "pending",
                 "url": f"/v1/images/{sha(data)}",
             }
         ]

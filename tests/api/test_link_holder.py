@@ -80,7 +80,7 @@ def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any
     assert after["remaining"] == 2
     [entry] = after["uploads"]
     assert entry["id"] == hashlib.sha256(data).hexdigest()
-    assert (entry["filename"], entry["state"], entry["duplicate"]) == ("a<b>.jpg", "ready", False)
+    assert (entry["filename"], entry["state"], entry["duplicate"]) == ("a<b>.jpg", "pending", False)
     assert entry["uploaded_at"].endswith("+00:00")
 
 

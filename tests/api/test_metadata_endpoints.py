@@ -41,7 +41,7 @@ def test_metadata_is_202_while_processing_then_200(
     image_id = upload_one(client, new_link()["token"], data)
     pending = client.simulate_get(f"/v1/images/{image_id}/metadata")
     assert pending.status_code == 202
-    assert pending.json == {"id": image_id, "status": "processing"}
+    assert pending.json == {"id": image_id, "status": "processing", "state": "pending"}
     put_doc(es, names, image_id, format="JPEG", model="X100V", make="FUJIFILM")
     done = client.simulate_get(f"/v1/images/{image_id}/metadata")
     assert done.status_code == 200

@@ -11,7 +11,7 @@ import pytest
 from inlet.ingest import Ingestor, Staged
 from inlet.links import Link
 from inlet.outcomes import Accepted, Refusal, Refused
-from tests.fakes import FakeBlobStore, FakeDispatcher, FakeHashes, FakeQuota
+from tests.fakes import FakeBlobStore, FakeDispatcher, FakeHashes, FakeQuota, FakeStates
 from tests.images import make_image
 
 LIMIT = 64 * 1024
@@ -25,12 +25,14 @@ class Parts:
         self.hashes = FakeHashes()
         self.quota = FakeQuota()
         self.dispatcher = FakeDispatcher()
+        self.states = FakeStates()
         now = int(time.time())
         self.link = Link("link1", now, now + 3600, max_images, 0, False)
         self.ingestor = Ingestor(
             blobs=self.blobs,
             hashes=self.hashes,
             links=self.quota,
+            states=self.states,
             dispatcher=self.dispatcher,
             max_image_bytes=LIMIT,
             max_image_pixels=1_000_000,

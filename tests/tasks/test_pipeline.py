@@ -91,6 +91,7 @@ def test_undecodable_metadata_still_indexes_what_the_upload_knew(ctx: Context) -
     data = b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00II*\x00\xff\xff" + b"\x00" * 64
     image_id = hashlib.sha256(data).hexdigest()
     store(ctx.blobs, image_id, data, "JPEG", UPLOADED)
+    ctx.states.mark_ready(image_id)  # verified before: only the metadata is unreadable
     doc = pipeline.index_image(ctx, image_id)
     assert doc is not None
     assert doc["format"] == "JPEG"
