@@ -16,9 +16,11 @@ from api import errors
 from api.converters import ImageIdConverter
 from api.middleware import SecurityHeaders
 from api.openapi import OpenAPIResource
+from api.resources.console import ConsoleConfigResource, ConsoleResource
 from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
 from api.resources.images import ImageResource, MetadataResource
+from api.resources.link_uploads import LinkUploadsResource
 from api.resources.links import LinkResource, LinksResource
 from api.resources.search import ImageSearchResource
 from api.resources.stats import StatsResource
@@ -77,6 +79,9 @@ def create_app(
     app.add_route("/openapi.json", OpenAPIResource())
     app.add_route("/v1/links", LinksResource(settings, links))
     app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
+    app.add_route(
+        "/v1/links/{link_id}/uploads", LinkUploadsResource(settings, links, es, names, blobs)
+    )
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
@@ -84,9 +89,18 @@ def create_app(
         "/v1/images/{image_id:image_id}", ImageResource(settings, blobs, hashes, dispatcher)
     )
     app.add_route("/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs))
-    app.add_route("/v1/stats", StatsResource(settings, es, names))
+    app.add_route("/v1/stats", StatsResource(settings, es, names, links))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
+    _console(app, settings)
     return app
+
+
+def _console(app: falcon.App[Any, Any], settings: Settings) -> None:
+    console = ConsoleResource()
+    app.add_route("/admin", console)
+    app.add_route("/admin/{asset}", console, suffix="asset")
+    app.add_route("/admin/vendor/{asset}", console, suffix="vendor")
+    app.add_route("/v1/console", ConsoleConfigResource(settings))
 
 
 def _configure(app: falcon.App[Any, Any], settings: Settings) -> None:

@@ -51,6 +51,9 @@ class Settings:
     reconcile_interval: int = 600
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
+    # Shown as links in the admin console when set.
+    flower_url: str = ""
+    kibana_url: str = ""
 
     @property
     def production(self) -> bool:
@@ -103,8 +106,16 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
+        self._validate_urls()
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
+
+    def _validate_urls(self) -> None:
+        # They become links in the admin console: only web addresses, never javascript:.
+        for name in ("flower_url", "kibana_url"):
+            value = getattr(self, name)
+            if value and not value.lower().startswith(("http://", "https://")):
+                raise ConfigError(f"{name.upper()} must be an http:// or https:// URL")
 
 
 def parse_quantity(raw: str) -> int:

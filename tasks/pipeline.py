@@ -63,6 +63,7 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any]:
         event["uploaded_at"],
         bool(event["duplicate"]),
         event.get("format"),
+        event.get("filename"),
     )
     ctx.record_upload(doc)
     return doc
