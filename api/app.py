@@ -77,11 +77,7 @@ def create_app(
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(checks))
     app.add_route("/openapi.json", OpenAPIResource())
-    app.add_route("/v1/links", LinksResource(settings, links))
-    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
-    app.add_route(
-        "/v1/links/{link_id}/uploads", LinkUploadsResource(settings, links, es, names, blobs)
-    )
+    _link_routes(app, settings, links, es, blobs)
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
@@ -93,6 +89,20 @@ def create_app(
     app.add_route("/v1/failures", FailuresResource(settings, redis))
     _console(app, settings)
     return app
+
+
+def _link_routes(
+    app: falcon.App[Any, Any],
+    settings: Settings,
+    links: LinkStore,
+    es: Elasticsearch,
+    blobs: BlobStore,
+) -> None:
+    names = index_names(settings.index_prefix)
+    app.add_route("/v1/links", LinksResource(settings, links))
+    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
+    uploads = LinkUploadsResource(settings, links, es, names, blobs)
+    app.add_route("/v1/links/{link_id}/uploads", uploads)
 
 
 def _console(app: falcon.App[Any, Any], settings: Settings) -> None:

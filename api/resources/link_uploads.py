@@ -29,7 +29,7 @@ def no_link(link_id: str) -> Problem:
 
 @falcon.before(admin_only)
 class LinkUploadsResource:
-    def __init__(  # noqa: PLR0913 - one collaborator per backend the answer joins
+    def __init__(
         self,
         settings: Settings,
         links: LinkStore,
