@@ -3,9 +3,10 @@
 A link is a Redis hash; its quota is a counter next to it, reserved and released
 atomically by a Lua script so that concurrent requests never overshoot
 `max_images`. Records outlive their expiry by `RETENTION` so admins can still
-look at an expired link. A sorted set lists them newest first (members sort by
-creation time, so paging is a lexicographic range); members whose record has
-expired are dropped when a listing meets them.
+look at an expired link. A sorted set lists them newest first: its members start
+with a zero-padded creation sequence number (one Redis counter, so the order holds
+across API processes and within a millisecond), and paging is a lexicographic
+range; members whose record has expired are dropped when a listing meets them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ RETENTION = 30 * 24 * 3600
 MAX_LABEL = 100
 # Bidirectional overrides and isolates can make a label read as something else.
 _BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
-_MEMBER_TIME_DIGITS = 13
+_SEQ_DIGITS = 15
 
 # Reserve one image of the quota; ARGV[1] is the limit (0 means unlimited).
 _RESERVE = """
@@ -120,8 +121,8 @@ class LinkStore:
 
     def create(self, expires_at: int, max_images: int | None, label: str | None = None) -> Link:
         link_id = secrets.token_hex(12)
-        now_ms = time.time_ns() // 1_000_000
-        now = now_ms // 1000
+        now = int(time.time())
+        seq = int(self.redis.incr(f"{self._index_key}:seq"))
         keep_until = expires_at + RETENTION
         record: dict[str, Any] = {
             "created_at": now,
@@ -136,7 +137,7 @@ class LinkStore:
             pipe.set(self._used_key(link_id), 0)
             pipe.expireat(self._key(link_id), keep_until)
             pipe.expireat(self._used_key(link_id), keep_until)
-            pipe.zadd(self._index_key, {f"{now_ms:0{_MEMBER_TIME_DIGITS}d}:{link_id}": 0})
+            pipe.zadd(self._index_key, {f"{seq:0{_SEQ_DIGITS}d}:{link_id}": 0})
             pipe.execute()
         return Link(link_id, now, expires_at, max_images, 0, False, label)
 
@@ -174,7 +175,7 @@ class LinkStore:
         stamp, sep, link_id = value.partition(":")
         return (
             bool(sep)
-            and len(stamp) == _MEMBER_TIME_DIGITS
+            and len(stamp) == _SEQ_DIGITS
             and stamp.isdigit()
             and len(link_id) == 24
             and all(ch in "0123456789abcdef" for ch in link_id)
