@@ -154,7 +154,8 @@ def test_stats_for_one_link_are_exact_on_a_known_mix(
     assert stats(client, admin, None)["totals"] == {"images": 3, "uploads": 5}
     nothing = stats(client, admin, empty["id"])
     assert nothing["totals"] == {"images": 0, "uploads": 0}
-    assert nothing["top_cameras"] == [] and nothing["most_popular_format"] is None
+    assert nothing["top_cameras"] == []
+    assert nothing["most_popular_format"] is None
 
 
 @pytest.mark.parametrize("link_id", ["nope", "x" * 500])

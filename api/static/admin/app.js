@@ -198,7 +198,7 @@
     try {
       await api("/v1/links/" + encodeURIComponent(link.id), { method: "DELETE" });
       say("Revoked " + name + ".", true);
-      if (state.linkId === link.id) openLink(link.id); else loadLinks(false);
+      if (!$("view-link").hidden) openLink(link.id); else loadLinks(false);
     } catch (err) { failed(err); }
   }
 

@@ -34,7 +34,8 @@
 
   function render(stats, tz) {
     const t = stats.totals;
-    $("totals").textContent = t.images + " images, " + t.uploads + " uploads in all";
+    const scope = $("stats-scope").value ? " through this link" : " in all";
+    $("totals").textContent = t.images + " images, " + t.uploads + " uploads" + scope;
     $("days-tz").textContent = tz;
     const days = stats.uploads_per_day;
     draw("chart-days", {
@@ -110,7 +111,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("stats-form").addEventListener("submit", (event) => {
+    const form = $("stats-form");
+    $("stats-scope").addEventListener("change", () => form.requestSubmit());
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (currentApi) load(currentApi).catch((err) => {
         const box = $("message");
