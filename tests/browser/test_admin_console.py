@@ -134,6 +134,7 @@ def revoke_in_list(browser: Browser, link_id: str) -> None:
     assert "Revoke “Wedding 2026-12-05”?" in d.switch_to.alert.text
     d.switch_to.alert.accept()
     wait(browser, lambda: text(browser, f"{row} .badge") == "revoked")
+    assert not d.find_element(By.CSS_SELECTOR, f"{row} button").is_displayed()
 
 
 def test_an_admins_day_in_the_console(browser: Browser, site: Site) -> None:
@@ -160,6 +161,9 @@ def test_an_admins_day_in_the_console(browser: Browser, site: Site) -> None:
     check_stats(browser)
     assert no_alert_ran(browser)
     browser.screenshot("04-stats-for-link")
+    d.set_window_size(1280, 1400)
+    browser.screenshot("04-stats-for-link-tall")
+    d.set_window_size(1280, 900)
     switch_zone(browser, "Pacific/Kiritimati")
     browser.screenshot("05-stats-other-zone")
 

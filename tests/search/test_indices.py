@@ -62,8 +62,8 @@ def test_ensure_adds_new_fields_to_an_index_made_before_them(
     es: Elasticsearch, prefix: str
 ) -> None:
     names = index_names(prefix)
-    older = {"dynamic": "strict", "properties": dict(UPLOAD_PROPERTIES)}
-    del older["properties"]["filename"]
+    properties = {k: v for k, v in UPLOAD_PROPERTIES.items() if k != "filename"}
+    older = {"dynamic": "strict", "properties": properties}
     es.indices.create(
         index=f"{prefix}-uploads-v1",
         mappings=older,

@@ -108,7 +108,7 @@
     const quota = link.max_images == null ? "" : " / " + link.max_images;
     const revoke = el("button", "Revoke", "button danger");
     revoke.type = "button";
-    revoke.disabled = link.state === "revoked";
+    revoke.hidden = link.state === "revoked";
     revoke.addEventListener("click", () => revokeLink(link));
     const actions = el("td", null, "actions");
     actions.append(revoke);
@@ -221,7 +221,7 @@
       fact(facts, "Id", link.id);
       $("link-stats").href = "#stats/" + encodeURIComponent(link.id);
       const revoke = $("link-revoke");
-      revoke.disabled = link.state === "revoked";
+      revoke.hidden = link.state === "revoked";
       revoke.onclick = () => revokeLink(link);
       await loadUploads(false);
     } catch (err) { failed(err); }
