@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 import requests
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,7 +31,11 @@ LABEL = "Wedding 2026-12-05"
 
 
 def wait(browser: Browser, check: Any, timeout: float = 30) -> Any:
-    return WebDriverWait(browser.driver, timeout).until(lambda d: check())
+    # A list re-rendered under the test's feet is waited for, not an error.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(browser.driver, timeout, ignored_exceptions=ignored).until(
+        lambda d: check()
+    )
 
 
 def text(browser: Browser, css: str) -> str:
@@ -43,6 +51,19 @@ def sign_in(browser: Browser, site: Site, token: str) -> None:
     field = wait(browser, lambda: browser.driver.find_element(By.ID, "token"))
     field.send_keys(token)
     browser.driver.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+
+
+def click(browser: Browser, css: str) -> None:
+    """Click once the element is there, again if the page re-rendered it meanwhile."""
+
+    def attempt() -> bool:
+        try:
+            browser.driver.find_element(By.CSS_SELECTOR, css).click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return True
+
+    wait(browser, attempt)
 
 
 def no_alert_ran(browser: Browser) -> bool:
@@ -128,8 +149,7 @@ def switch_zone(browser: Browser, zone: str) -> None:
 def revoke_in_list(browser: Browser, link_id: str) -> None:
     d = browser.driver
     row = f"#links-table tr[data-id='{link_id}']"
-    wait(browser, lambda: d.find_elements(By.CSS_SELECTOR, row))
-    d.find_element(By.CSS_SELECTOR, f"{row} button").click()
+    click(browser, f"{row} button")
     WebDriverWait(d, 10).until(expected_conditions.alert_is_present())
     assert "Revoke “Wedding 2026-12-05”?" in d.switch_to.alert.text
     d.switch_to.alert.accept()
