@@ -74,7 +74,11 @@ def no_alert_ran(browser: Browser) -> bool:
     return False
 
 
-def upload_two(url: str) -> None:
+def upload_two(site: Site, shown: str) -> None:
+    """Upload as a link holder's client would, with the token of the address the
+    console shows: the upload page's (`/u/#<token>`) or the API's (`/v1/uploads/<token>`)."""
+    token = shown.split("#", 1)[1] if "#" in shown else shown.rsplit("/", 1)[1]
+    url = f"{site.url}/v1/uploads/{token}"
     fuji = make_image(seed=101, exif=make_exif(make="FUJIFILM", model="X-T5"))
     hostile = make_image(seed=102, exif=make_exif(model=HOSTILE))
     body, ctype = multipart(
@@ -168,7 +172,7 @@ def test_an_admins_day_in_the_console(browser: Browser, site: Site) -> None:
     link_id = str(link_id.get_attribute("data-id"))
     assert text(browser, "#links-table tbody tr .badge") == "active"
 
-    upload_two(url)
+    upload_two(site, url)
     wait(browser, lambda: all_ready(site, link_id), timeout=60)
     d.refresh()
     wait(browser, lambda: "2 / 5 images" in text(browser, "#links-table tbody tr"))
