@@ -17,9 +17,11 @@ from api.admission import UploadAdmission
 from api.converters import ImageIdConverter
 from api.middleware import NoTokensInURLs, RequestId, RequestMetrics, SecurityHeaders
 from api.openapi import OpenAPIResource
+from api.resources.console import ConsoleConfigResource, ConsoleResource
 from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
 from api.resources.images import ImageResource, MetadataResource
+from api.resources.link_uploads import LinkUploadsResource
 from api.resources.links import LinkResource, LinksResource
 from api.resources.pages import UploadPageResource
 from api.resources.search import ImageSearchResource
@@ -73,8 +75,7 @@ def create_app(
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(checks))
     app.add_route("/openapi.json", OpenAPIResource())
-    app.add_route("/v1/links", LinksResource(settings, links))
-    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
+    _link_routes(app, settings, links=links, es=es, blobs=blobs, states=states)
     _add_upload_routes(app, settings, links, ingestor, states)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route(
@@ -84,8 +85,9 @@ def create_app(
     app.add_route(
         "/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs, states)
     )
-    app.add_route("/v1/stats", StatsResource(settings, es, names))
+    app.add_route("/v1/stats", StatsResource(settings, es, names, links))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
+    _console(app, settings)
     return app
 
 
@@ -142,6 +144,30 @@ def _bare_app(settings: Settings) -> falcon.App[Any, Any]:
     _configure(app, settings)
     errors.install(app)
     return app
+
+
+def _link_routes(
+    app: falcon.App[Any, Any],
+    settings: Settings,
+    *,
+    links: LinkStore,
+    es: Elasticsearch,
+    blobs: BlobStore,
+    states: ImageStates,
+) -> None:
+    names = index_names(settings.index_prefix)
+    app.add_route("/v1/links", LinksResource(settings, links))
+    app.add_route("/v1/links/{link_id}", LinkResource(settings, links))
+    uploads = LinkUploadsResource(settings, links, es, names, blobs=blobs, states=states)
+    app.add_route("/v1/links/{link_id}/uploads", uploads)
+
+
+def _console(app: falcon.App[Any, Any], settings: Settings) -> None:
+    console = ConsoleResource()
+    app.add_route("/admin", console)
+    app.add_route("/admin/{asset}", console, suffix="asset")
+    app.add_route("/admin/vendor/{asset}", console, suffix="vendor")
+    app.add_route("/v1/console", ConsoleConfigResource(settings))
 
 
 def _configure(app: falcon.App[Any, Any], settings: Settings) -> None:

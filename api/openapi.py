@@ -9,7 +9,7 @@ from typing import Any
 
 import falcon
 
-from api import schemas
+from api import openapi_console, schemas
 from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -73,19 +73,21 @@ PATHS: dict[str, dict[str, Any]] = {
             {
                 "201": _json(
                     {
-                        "type": "object",
-                        "properties": {
-                            "id": {"type": "string"},
-                            "url": {"type": "string", "format": "uri"},
-                            "page_url": {
-                                "type": "string",
-                                "format": "uri",
-                                "description": "The upload page, token in the fragment",
+                        "allOf": [
+                            schemas.LINK,
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "url": {"type": "string", "format": "uri"},
+                                    "page_url": {
+                                        "type": "string",
+                                        "format": "uri",
+                                        "description": "The upload page, token in the fragment",
+                                    },
+                                    "token": {"type": "string"},
+                                },
                             },
-                            "token": {"type": "string"},
-                            "expires_at": {"type": "string", "format": "date-time"},
-                            "max_images": {"type": ["integer", "null"]},
-                        },
+                        ]
                     },
                     "Created",
                 ),
@@ -106,6 +108,11 @@ PATHS: dict[str, dict[str, Any]] = {
                                 "expires_in": {"type": "integer", "minimum": 1},
                                 "expires_at": {"type": "string", "format": "date-time"},
                                 "max_images": {"type": "integer", "minimum": 1},
+                                "label": {
+                                    "type": ["string", "null"],
+                                    "maxLength": 100,
+                                    "description": "A short name, trimmed; no control characters",
+                                },
                             },
                         }
                     }
@@ -232,12 +239,24 @@ PATHS: dict[str, dict[str, Any]] = {
     "/v1/stats": {
         "get": _op(
             "Statistics: formats, top cameras, uploads per day",
-            {"200": _json(schemas.STATS), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM},
+            {
+                "200": _json(schemas.STATS),
+                "400": PROBLEM,
+                "401": PROBLEM,
+                "403": PROBLEM,
+                "404": PROBLEM,
+            },
             security=ADMIN,
-            parameters=[_query("tz", "IANA time zone for uploads_per_day (default UTC)")],
+            parameters=[
+                _query("tz", "IANA time zone for uploads_per_day (default UTC)"),
+                _query("link_id", "Only the images and uploads of this link"),
+            ],
         )
     },
 }
+
+PATHS["/v1/links"]["get"] = openapi_console.LINKS_GET
+PATHS.update(openapi_console.PATHS)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

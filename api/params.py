@@ -12,7 +12,7 @@ import binascii
 import json
 import math
 import zoneinfo
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -144,6 +144,25 @@ def decode_cursor(cursor: str) -> list[Any]:
     ):
         raise InvalidCursor()
     return values
+
+
+def encode_position(position: str) -> str:
+    """An opaque cursor for a listing position that is a plain string."""
+    return base64.urlsafe_b64encode(position.encode()).rstrip(b"=").decode("ascii")
+
+
+def decode_position(cursor: str, valid: Callable[[str], bool]) -> str:
+    """The position in ``cursor`` if ``valid`` accepts it; :class:`InvalidCursor` if not."""
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor() from None
+    if not valid(position):
+        raise InvalidCursor()
+    return position
 
 
 def parse_timezone(value: str, *, param: str = "tz") -> str:

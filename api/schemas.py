@@ -17,6 +17,41 @@ LINK = {
         "used": {"type": "integer"},
         "revoked": {"type": "boolean"},
         "expired": {"type": "boolean"},
+        "state": {"type": "string", "enum": ["active", "expired", "revoked", "used_up"]},
+        "label": {"type": ["string", "null"], "maxLength": 100},
+    },
+}
+LINK_UPLOAD = {
+    "type": "object",
+    "properties": {
+        "event_id": {"type": "string"},
+        "image_id": {"type": "string"},
+        "filename": {"type": ["string", "null"]},
+        "uploaded_at": {"type": "string", "format": "date-time"},
+        "duplicate": {"type": "boolean"},
+        "format": {"type": ["string", "null"]},
+        "state": {
+            "type": "string",
+            "enum": ["ready", "processing", "deleted"],
+            "description": "indexed; stored but not indexed yet; no longer stored",
+        },
+        "image": {
+            "description": "format, camera and size of the indexed image",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "format": {"type": "string"},
+                        "mime_type": {"type": "string"},
+                        "make": {"type": "string"},
+                        "model": {"type": "string"},
+                        "width": {"type": "integer"},
+                        "height": {"type": "integer"},
+                    },
+                },
+                {"type": "null"},
+            ],
+        },
     },
 }
 UPLOAD_BODY = {

@@ -15,6 +15,9 @@ class UploadEvent:
     uploaded_at: str
     duplicate: bool
     format: str
+    # The cleaned display name (ingest.clean_filename); events queued before it
+    # existed lack it.
+    filename: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -53,6 +53,8 @@ class Quota(Protocol):
 
     def release(self, link: Link) -> None: ...
 
+    def record_image(self, link: Link, image_id: str) -> None: ...
+
 
 @dataclass
 class Staged:
@@ -199,6 +201,7 @@ class Ingestor:
         except BaseException:
             self.links.release(link)
             raise
+        self.links.record_image(link, item.image_id)
         event = UploadEvent(
             event_id=uuid.uuid4().hex,
             image_id=item.image_id,
@@ -206,6 +209,7 @@ class Ingestor:
             uploaded_at=uploaded_at,
             duplicate=not new,
             format=item.format,
+            filename=item.filename,
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
         # Bytes stored by this request wait for a worker's verification.

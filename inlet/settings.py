@@ -73,6 +73,9 @@ class Settings:
     # host:port of the process's Prometheus endpoint (API: gunicorn's master; worker:
     # its main process); empty turns it off. Never published by compose.
     metrics_bind: str = ""
+    # Shown as links in the admin console when set.
+    flower_url: str = ""
+    kibana_url: str = ""
 
     @property
     def production(self) -> bool:
@@ -132,8 +135,16 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
+        self._validate_urls()
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
+
+    def _validate_urls(self) -> None:
+        # They become links in the admin console: only web addresses, never javascript:.
+        for name in ("flower_url", "kibana_url"):
+            value = getattr(self, name)
+            if value and not value.lower().startswith(("http://", "https://")):
+                raise ConfigError(f"{name.upper()} must be an http:// or https:// URL")
 
     def _validate_observability(self) -> None:
         if self.log_format not in ("json", "text"):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeGuard
 
-from search.mappings import IMAGE_PROPERTIES
+from search.mappings import FILENAME_IGNORE_ABOVE, IMAGE_PROPERTIES
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,12 @@ def upload_document(  # noqa: PLR0917 - the callers' agreed, positional signatur
     uploaded_at: str | datetime,
     duplicate: bool,
     format: str | None = None,
+    filename: str | None = None,
 ) -> dict[str, Any]:
-    """The uploads-index document for one accepted file (its ``_id`` is ``event_id``)."""
+    """The uploads-index document for one accepted file (its ``_id`` is ``event_id``).
+
+    The filename is the uploader's and untrusted: kept only as a bounded string.
+    """
     doc: dict[str, Any] = {
         "event_id": event_id,
         "image_id": image_id,
@@ -75,6 +79,8 @@ def upload_document(  # noqa: PLR0917 - the callers' agreed, positional signatur
     }
     if format is not None:
         doc["format"] = format
+    if isinstance(filename, str) and filename:
+        doc["filename"] = filename[: FILENAME_IGNORE_ABOVE - 1]
     return doc
 
 

@@ -73,6 +73,7 @@ def ensure_indices(es: Elasticsearch, prefix: str) -> IndexNames:
 def _ensure(es: Elasticsearch, spec: IndexSpec) -> None:
     behind = alias_targets(es, spec.alias)
     if spec.concrete in behind:
+        _add_new_fields(es, spec)
         return
     if behind:
         # Someone moved the alias (a newer deployment after a reindex, or an operator).
@@ -100,6 +101,13 @@ def _ensure(es: Elasticsearch, spec: IndexSpec) -> None:
     # Lost a race, or the alias was removed by hand: adding it again is idempotent.
     with translated(f"alias {spec.concrete} as {spec.alias}"):
         es.indices.put_alias(index=spec.concrete, name=spec.alias, is_write_index=True)
+
+
+def _add_new_fields(es: Elasticsearch, spec: IndexSpec) -> None:
+    """Put the current properties on an index made by an earlier release of this
+    version: new fields are added, existing ones are unchanged (see search.mappings)."""
+    with translated(f"update mapping of {spec.concrete}"):
+        es.indices.put_mapping(index=spec.concrete, properties=spec.mapping["properties"])
 
 
 def alias_targets(es: Elasticsearch, alias: str) -> set[str]:

@@ -4,8 +4,11 @@ Strict mappings make a misspelt or unexpected field an error at write time inste
 of a silently added field that Kibana then shows next to the real one. The builders
 in :mod:`search.documents` drop unknown keys, so only a bug reaches that error.
 
-Any change here needs a new version in :mod:`search.indices` (and a reindex), because
-an existing index keeps the mapping it was created with.
+A new field is added compatibly: :func:`search.indices.ensure_indices` puts the
+current properties onto an existing index, which the server accepts for new fields
+(documents written before simply lack them). Any other change (a type, an analyzer)
+needs a new version in :mod:`search.indices` (and a reindex), because an existing
+field keeps the mapping it was created with.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ DATE_FORMAT = "strict_date_optional_time||epoch_millis"
 # dictionary (it stays in _source).
 KEYWORD_IGNORE_ABOVE = 256
 ERROR_IGNORE_ABOVE = 1024
+# inlet.ingest.clean_filename keeps at most 255 characters.
+FILENAME_IGNORE_ABOVE = 256
 
 # One shard keeps terms aggregations exact (counts and the tie order of top cameras)
 # and is plenty for one document per image. Replicas where there is a second node,
@@ -74,6 +79,8 @@ UPLOAD_PROPERTIES: dict[str, Any] = {
     "uploaded_at": _date(),
     "duplicate": {"type": "boolean"},
     "format": _keyword(),
+    # Added after v1 was created; ensure_indices adds it to an existing index.
+    "filename": _keyword(FILENAME_IGNORE_ABOVE),
 }
 
 IMAGES_MAPPING: dict[str, Any] = {"dynamic": "strict", "properties": IMAGE_PROPERTIES}

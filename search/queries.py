@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from search.documents import isoformat_utc
+from search.scope import StatsScope
 
 STATS_DAYS = 30
 TOP_CAMERAS = 10
@@ -145,22 +146,24 @@ def window_bounds(today: date, tz: str, days: int = STATS_DAYS) -> tuple[datetim
 
 
 def stats_query(
-    today: date, tz: str, days: int = STATS_DAYS
+    today: date, tz: str, days: int = STATS_DAYS, scope: StatsScope | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Two search bodies, for the images and the uploads alias, sent as one ``_msearch``.
 
     Images (one document per unique image): totals, formats with their MIME type, the
     top cameras by model and how many images have no model. Uploads: the total ever
-    accepted (the query matches everything) and, inside a ``filter`` aggregation for
-    the window, uploads per local day.
+    accepted (the query matches everything, or ``scope``) and, inside a ``filter``
+    aggregation for the window, uploads per local day.
     """
     images = _image_aggregations()
+    if scope is not None:
+        images["query"] = scope.images_clause()
     start, end = window_bounds(today, tz, days)
     first = window_days(today, days)[0]
     uploads = {
         "size": 0,
         "track_total_hits": True,
-        "query": {"match_all": {}},
+        "query": scope.uploads_clause() if scope else {"match_all": {}},
         "aggs": {
             "window": {
                 "filter": {

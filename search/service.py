@@ -15,9 +15,10 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from search import queries
+from search import queries, uploads
 from search.errors import SearchError, error_from_body, error_type, translated
 from search.indices import IndexNames
+from search.scope import StatsScope
 
 PING_TIMEOUT = 2.0
 
@@ -96,9 +97,12 @@ def delete_uploads_of(es: Elasticsearch, names: IndexNames, image_id: str) -> in
     return int(response.body.get("deleted", 0))
 
 
-def fetch_stats(es: Elasticsearch, names: IndexNames, today: date, tz: str) -> dict[str, Any]:
-    """Statistics for ``GET /v1/stats`` in one round trip (``_msearch``)."""
-    images_body, uploads_body = queries.stats_query(today, tz)
+def fetch_stats(
+    es: Elasticsearch, names: IndexNames, today: date, tz: str, scope: StatsScope | None = None
+) -> dict[str, Any]:
+    """Statistics for ``GET /v1/stats`` in one round trip (``_msearch``), for
+    everything or for one link's ``scope``."""
+    images_body, uploads_body = queries.stats_query(today, tz, scope=scope)
     with translated("stats"):
         response = es.msearch(
             searches=[{"index": names.images}, images_body, {"index": names.uploads}, uploads_body]
@@ -120,6 +124,39 @@ def search_images(
     with translated("search images"):
         response = es.search(index=names.images, body=body)
     return queries.page_from_hits(response.body["hits"]["hits"], size)
+
+
+def link_uploads(
+    es: Elasticsearch,
+    names: IndexNames,
+    link_id: str,
+    size: int = queries.DEFAULT_PAGE_SIZE,
+    search_after: Sequence[Any] | None = None,
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One page of a link's upload documents, newest first, and where the next starts."""
+    body = uploads.link_uploads_query(link_id, size, search_after)
+    with translated(f"uploads of link {link_id}"):
+        response = es.search(index=names.uploads, body=body)
+    return queries.page_from_hits(response.body["hits"]["hits"], size)
+
+
+def image_summaries(
+    es: Elasticsearch, names: IndexNames, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The indexed images among ``ids``: format, camera and size, by id."""
+    if not ids:
+        return {}
+    with translated("mget image summaries"):
+        response = es.mget(
+            index=names.images, ids=sorted(set(ids)), source_includes=uploads.SUMMARY_FIELDS
+        )
+    found: dict[str, dict[str, Any]] = {}
+    for doc in response.body["docs"]:
+        if "error" in doc:
+            raise error_from_body(doc, 404 if _index_missing(doc) else 500, "mget images")
+        if doc.get("found"):
+            found[doc["_id"]] = dict(doc.get("_source") or {})
+    return found
 
 
 def indexed_ids(es: Elasticsearch, names: IndexNames, ids: Sequence[str]) -> set[str]:

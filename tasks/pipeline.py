@@ -76,6 +76,7 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
         event["uploaded_at"],
         bool(event["duplicate"]),
         event.get("format"),
+        event.get("filename"),
     )
     ctx.record_upload(doc)
     return doc

@@ -82,6 +82,7 @@ class FakeHashes:
 @dataclass
 class FakeQuota:
     used: dict[str, int] = field(default_factory=dict)
+    images: dict[str, set[str]] = field(default_factory=dict)
 
     def reserve(self, link: Link) -> bool:
         taken = self.used.get(link.id, 0)
@@ -92,6 +93,9 @@ class FakeQuota:
 
     def release(self, link: Link) -> None:
         self.used[link.id] -= 1
+
+    def record_image(self, link: Link, image_id: str) -> None:
+        self.images.setdefault(link.id, set()).add(image_id)
 
 
 @dataclass

@@ -6,13 +6,14 @@ from typing import Any
 
 import falcon
 
+from api import params
 from api.auth import admin_only
 from api.errors import Problem
 from inlet import tokens
-from inlet.links import LinkNotFound, LinkStore
+from inlet.links import InvalidLabel, LinkNotFound, LinkStore, clean_label
 from inlet.settings import Settings
 
-_FIELDS = {"expires_in", "expires_at", "max_images"}
+_FIELDS = {"expires_in", "expires_at", "max_images", "label"}
 
 
 def _invalid(field: str, detail: str) -> Problem:
@@ -23,6 +24,13 @@ def _invalid(field: str, detail: str) -> Problem:
         title="Invalid request body",
         field=field,
     )
+
+
+def parse_label(body: dict[str, Any]) -> str | None:
+    try:
+        return clean_label(body.get("label"))
+    except InvalidLabel as exc:
+        raise _invalid("label", str(exc)) from None
 
 
 def parse_link_request(body: Any, *, now: float, max_ttl: int) -> tuple[int, int | None]:
@@ -76,23 +84,32 @@ class LinksResource:
         self.settings = settings
         self.links = links
 
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The links, newest first, a page at a time."""
+        size = params.parse_page_size(req.get_param("limit"))
+        cursor = req.get_param("cursor")
+        after = params.decode_position(cursor, LinkStore.is_position) if cursor else None
+        page, position = self.links.page(size, after)
+        resp.media = {
+            "links": [link.as_dict() for link in page],
+            "next_cursor": params.encode_position(position) if position else None,
+        }
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.get_media()
         expires_at, max_images = parse_link_request(
             body, now=time.time(), max_ttl=self.settings.link_max_ttl
         )
-        link = self.links.create(expires_at, max_images)
+        link = self.links.create(expires_at, max_images, parse_label(body))
         token = tokens.issue(self.settings.secret_key, tokens.TokenKind.LINK, link.id, expires_at)
         base = (self.settings.public_base_url or req.prefix).rstrip("/")
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/links/{link.id}"
         resp.media = {
-            "id": link.id,
+            **link.as_dict(),
             "url": f"{base}/v1/uploads/{token}",
             "page_url": f"{base}/u/#{token}",
             "token": token,
-            "expires_at": link.as_dict()["expires_at"],
-            "max_images": link.max_images,
         }
 
 

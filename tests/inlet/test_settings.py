@@ -42,6 +42,8 @@ def test_values_and_suffixes_are_parsed() -> None:
         ({"MAX_IMAGE_BYTES": "lots"}, "MAX_IMAGE_BYTES must be an integer"),
         ({"MAX_IMAGE_BYTES": "0"}, "MAX_IMAGE_BYTES must be positive"),
         ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
+        ({"FLOWER_URL": "javascript:alert(1)"}, "FLOWER_URL must be an http"),
+        ({"KIBANA_URL": "kibana:5601"}, "KIBANA_URL must be an http"),
     ],
 )
 def test_bad_configuration_is_refused_with_the_variable_named(

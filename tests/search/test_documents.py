@@ -113,7 +113,9 @@ def test_isoformat_utc_refuses_naive_datetimes() -> None:
 
 
 def test_upload_document() -> None:
-    doc = upload_document("ev1", IMAGE_ID, "link1", "2024-05-01T11:00:00Z", True, "png")
+    doc = upload_document(
+        "ev1", IMAGE_ID, "link1", "2024-05-01T11:00:00Z", True, "png", "IMG_1.png"
+    )
     assert doc == {
         "event_id": "ev1",
         "image_id": IMAGE_ID,
@@ -121,10 +123,17 @@ def test_upload_document() -> None:
         "uploaded_at": "2024-05-01T11:00:00Z",
         "duplicate": True,
         "format": "png",
+        "filename": "IMG_1.png",
     }
     assert set(doc) == set(UPLOAD_PROPERTIES)
     without_format = upload_document(
         "ev2", IMAGE_ID, "link1", datetime(2024, 5, 1, tzinfo=UTC), False
     )
     assert "format" not in without_format
+    assert "filename" not in without_format
     assert without_format["uploaded_at"] == "2024-05-01T00:00:00.000Z"
+
+
+def test_upload_document_bounds_the_filename() -> None:
+    doc = upload_document("ev1", IMAGE_ID, "link1", "2024-05-01T11:00:00Z", False, "png", "a" * 999)
+    assert doc["filename"] == "a" * 255

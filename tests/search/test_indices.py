@@ -18,6 +18,7 @@ from search.indices import (
     index_names,
     index_specs,
 )
+from search.mappings import UPLOAD_PROPERTIES
 from search.service import get_image, index_image, record_upload
 from tests.support import drop_indices
 
@@ -55,6 +56,26 @@ def test_ensure_twice_is_fine_and_keeps_data(es: Elasticsearch, prefix: str) -> 
     index_image(es, names, image_document(IMAGE_ID, {}, "2024-01-01T00:00:00Z"), refresh=True)
     assert ensure_indices(es, prefix) == names
     assert es.count(index=names.images)["count"] == 1
+
+
+def test_ensure_adds_new_fields_to_an_index_made_before_them(
+    es: Elasticsearch, prefix: str
+) -> None:
+    names = index_names(prefix)
+    properties = {k: v for k, v in UPLOAD_PROPERTIES.items() if k != "filename"}
+    older = {"dynamic": "strict", "properties": properties}
+    es.indices.create(
+        index=f"{prefix}-uploads-v1",
+        mappings=older,
+        aliases={names.uploads: {"is_write_index": True}},
+    )
+    event = upload_document("e1", IMAGE_ID, "l1", "2024-01-01T00:00:00Z", False, "PNG", "a.png")
+    with pytest.raises(SearchError):
+        record_upload(es, names, event, refresh=True)
+    ensure_indices(es, prefix)
+    record_upload(es, names, event, refresh=True)
+    hits = es.search(index=names.uploads, query={"term": {"filename": "a.png"}})["hits"]["hits"]
+    assert [hit["_id"] for hit in hits] == ["e1"]
 
 
 def test_concurrent_ensure(es: Elasticsearch, prefix: str) -> None:

@@ -1,0 +1,118 @@
+"""OpenAPI paths added for the admin console (merged into :mod:`api.openapi`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import schemas
+
+PROBLEM = {"$ref": "#/components/responses/Problem"}
+ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
+_ADMIN_ERRORS = {"400": PROBLEM, "401": PROBLEM, "403": PROBLEM}
+_PAGE = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "Page size (1-100, default 50)",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "next_cursor of the previous page",
+        "schema": {"type": "string"},
+    },
+]
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
+def _page_of(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    return _json(
+        {
+            "type": "object",
+            "properties": {
+                key: {"type": "array", "items": item},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        }
+    )
+
+
+LINKS_GET = {
+    "summary": "The links, newest first (cursor-paginated)",
+    "responses": {"200": _page_of("links", schemas.LINK), **_ADMIN_ERRORS},
+    "security": ADMIN,
+    "parameters": _PAGE,
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/v1/links/{link_id}/uploads": {
+        "parameters": [
+            {
+                "name": "link_id",
+                "in": "path",
+                "required": True,
+                "description": "The link's id",
+                "schema": {"type": "string"},
+            }
+        ],
+        "get": {
+            "summary": "The uploads made through a link, newest first (cursor-paginated)",
+            "responses": {
+                "200": _page_of("uploads", schemas.LINK_UPLOAD),
+                **_ADMIN_ERRORS,
+                "404": PROBLEM,
+            },
+            "security": ADMIN,
+            "parameters": _PAGE,
+        },
+    },
+    "/v1/console": {
+        "get": {
+            "summary": "The admin console's settings: Flower and Kibana addresses, if set",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "flower_url": {"type": ["string", "null"], "format": "uri"},
+                            "kibana_url": {"type": ["string", "null"], "format": "uri"},
+                        },
+                    }
+                ),
+                "401": PROBLEM,
+                "403": PROBLEM,
+            },
+            "security": ADMIN,
+        }
+    },
+    "/admin": {
+        "get": {
+            "summary": "The admin console (HTML); its scripts and styles live under /admin/",
+            "responses": {"200": {"description": "The page", "content": {"text/html": {}}}},
+        }
+    },
+    "/admin/{asset}": {
+        "parameters": [
+            {"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "get": {
+            "summary": "A script, style sheet or icon of the console",
+            "responses": {"200": {"description": "The file"}, "404": PROBLEM},
+        },
+    },
+    "/admin/vendor/{asset}": {
+        "parameters": [
+            {"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "get": {
+            "summary": "A vendored library of the console (api/static/vendor/README.md)",
+            "responses": {"200": {"description": "The file"}, "404": PROBLEM},
+        },
+    },
+}
