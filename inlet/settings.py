@@ -51,6 +51,8 @@ class Settings:
     reconcile_interval: int = 600
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
+    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool.
+    gunicorn_threads: int = 4
     # An extension point: a "module:function" with extract_metadata's signature.
     metadata_extractor: str = "inlet.metadata:extract_metadata"
 
@@ -102,6 +104,7 @@ class Settings:
             "max_image_bytes",
             "max_image_pixels",
             "max_files_per_request",
+            "gunicorn_threads",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
