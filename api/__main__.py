@@ -1,4 +1,5 @@
-"""Admin command line: `python -m api token [--ttl 48h]`, `python -m api reindex`."""
+"""Admin command line: `python -m api token [--ttl 48h]`, `python -m api reindex`,
+`python -m api secrets`."""
 
 from __future__ import annotations
 
@@ -28,12 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="print a new admin token and nothing else")
     token.add_argument("--ttl", type=_ttl, default=48 * 3600, help="lifetime (default 48h)")
     commands.add_parser("reindex", help="queue metadata jobs for stored images not yet indexed")
+    commands.add_parser(
+        "secrets", help="where the compose stack keeps its generated secrets and logins"
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "secrets":
+        from api.secrets_doc import render
+
+        print(render(minio_user=settings.s3_access_key))
+        return 0
     if args.command == "token":
         expires_at = int(time.time()) + args.ttl
         print(tokens.issue(settings.secret_key, tokens.TokenKind.ADMIN, "admin", expires_at))

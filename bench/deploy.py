@@ -15,11 +15,14 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from minio import Minio
+from minio.deleteobjects import DeleteObject
 
 from devstack import servers
 from devstack.servers import Backends
@@ -113,7 +116,7 @@ class Deployment:
     services: list[servers.Service] = field(default_factory=list)
     _floor_keys: list[str] = field(default_factory=list)
     _session: requests.Session = field(default_factory=requests.Session)
-    _s3: Any = None
+    _s3: Minio | None = None
 
     @property
     def admin(self) -> dict[str, str]:
@@ -163,18 +166,23 @@ class Deployment:
         resp.raise_for_status()
         return dict(resp.json())
 
-    def s3(self) -> Any:
-        """A boto3 client of this deployment's S3 server, for setup and floors."""
+    def s3(self) -> Minio:
+        """A minio client of this deployment's S3 server, for setup and floors."""
         if self._s3 is None:
             self._s3 = make_blob_store(self.settings).client
         return self._s3
 
     def presigned(self, method: str, key: str) -> str:
-        """A path+query for the S3 server itself, so the load generator needs no SDK."""
-        params: dict[str, str] = {"Bucket": self.settings.s3_bucket, "Key": key}
-        if method == "put_object":
-            params["ContentType"] = "image/jpeg"
-        url = self.s3().generate_presigned_url(method, Params=params, ExpiresIn=3600)
+        """A path+query for the S3 server itself, so the load generator needs no SDK.
+
+        ``method``: "put_object" or "get_object"."""
+        verb = {"put_object": "PUT", "get_object": "GET"}[method]
+        url = self.s3().get_presigned_url(
+            method=verb,
+            bucket_name=self.settings.s3_bucket,
+            object_name=key,
+            expires=timedelta(hours=1),
+        )
         parts = urlsplit(url)
         return f"{parts.path}?{parts.query}"
 
@@ -188,10 +196,7 @@ class Deployment:
 
     def delete_floor_objects(self) -> None:
         keys, self._floor_keys = self._floor_keys, []
-        client = self.s3()
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
-            client.delete_objects(Bucket=self.settings.s3_bucket, Delete={"Objects": batch})
+        _delete_objects(self.s3(), self.settings.s3_bucket, keys)
 
     def close(self) -> None:
         """Stop this deployment's processes and remove everything it stored."""
@@ -245,11 +250,17 @@ def _remove_data(settings: Settings) -> None:
         redis.close()
     with contextlib.suppress(Exception):
         client = make_blob_store(settings).client
-        paginator = client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=settings.s3_bucket):
-            batch = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if batch:
-                client.delete_objects(Bucket=settings.s3_bucket, Delete={"Objects": batch})
-        client.delete_bucket(Bucket=settings.s3_bucket)
+        listed = client.list_objects(bucket_name=settings.s3_bucket, recursive=True)
+        _delete_objects(client, settings.s3_bucket, [o.object_name or "" for o in listed])
+        client.remove_bucket(bucket_name=settings.s3_bucket)
     with contextlib.suppress(Exception):
         drop_indices(make_client(settings), settings.index_prefix)
+
+
+def _delete_objects(client: Minio, bucket: str, keys: list[str]) -> None:
+    """Multi-object deletes; minio's answer is a lazy iterator of failures, drained here."""
+    failures = client.remove_objects(
+        bucket_name=bucket, delete_object_list=[DeleteObject(name=k) for k in keys if k]
+    )
+    for failure in failures:
+        raise RuntimeError(f"could not delete {failure.name}: {failure.message}")

@@ -4,7 +4,7 @@ One gunicorn worker (so there is exactly one process to watch) receives one
 request of about 70 new photos, 200 MB in all, from the load generator. A thread
 here samples the worker's RSS every 10 ms. Idle is the worker's RSS after it
 started and answered one small request, before any upload: so the figure also
-holds what the first upload loads once (Pillow's plugins, boto3's transfer
+holds what the first upload loads once (Pillow's plugins, the S3 client's
 machinery) and what the allocator keeps after a round, which is the conservative
 reading. The rise within a round (over the RSS just before it) is recorded too.
 """

@@ -162,7 +162,7 @@ def machine() -> dict[str, Any]:
         "load_avg_at_start": os.getloadavg(),
     }
     versions: dict[str, str | None] = {}
-    for dist in ("gunicorn", "falcon", "pillow", "boto3", "moto", "osmem-server", "celery"):
+    for dist in ("gunicorn", "falcon", "pillow", "minio", "moto", "osmem-server", "celery"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -1,13 +1,18 @@
 #!/bin/sh
-# One-shot (compose service kibana-setup): creates Kibana data views for Inlet's
-# indices, through their aliases ${INDEX_PREFIX}-images and ${INDEX_PREFIX}-uploads,
-# with `uploaded_at` as the time field. Idempotent: a data view that already exists
-# (same id) is left alone, so changes made to it in Kibana are kept.
+# One-shot (compose service kibana-setup), as the `elastic` superuser:
+# - creates Kibana data views for Inlet's indices, through their aliases
+#   ${INDEX_PREFIX}-images and ${INDEX_PREFIX}-uploads, with `uploaded_at` as the
+#   time field; a data view that already exists (same id) is left alone, so changes
+#   made to it in Kibana are kept;
+# - imports the dashboard "Inlet" and its panels (kibana-dashboard.ndjson) through
+#   Kibana's saved-objects import API with overwrite: same ids, same result on
+#   every run.
 set -eu
-: "${ELASTIC_PASSWORD:?ELASTIC_PASSWORD is not set}"
 KIBANA_URL="${KIBANA_URL:-http://kibana:5601}"
 INDEX_PREFIX="${INDEX_PREFIX:-inlet}"
+DASHBOARD="${SETUP_DIR:-/setup}/kibana-dashboard.ndjson"
 . "${SETUP_DIR:-/setup}/lib.sh"
+ELASTIC_PASSWORD=$(read_secret elastic_password)
 
 # ensure_data_view NAME DISPLAY_NAME
 ensure_data_view() {
@@ -38,3 +43,21 @@ ensure_data_view() {
 
 retry "data view ${INDEX_PREFIX}-images" ensure_data_view images "Inlet images"
 retry "data view ${INDEX_PREFIX}-uploads" ensure_data_view uploads "Inlet uploads"
+
+# import_dashboard: the saved objects, their data view ids changed to this prefix's.
+import_dashboard() {
+    objects="${TMPDIR:-/tmp}/inlet-dashboard.$$.ndjson"
+    sed -e "s/\"inlet-images\"/\"${INDEX_PREFIX}-images\"/g" \
+        -e "s/\"inlet-uploads\"/\"${INDEX_PREFIX}-uploads\"/g" "$DASHBOARD" >"$objects"
+    status=$(upload_form "$KIBANA_URL/api/saved_objects/_import?overwrite=true" file "$objects")
+    rm -f "$objects"
+    # 200 with "success":false lists objects that failed (e.g. a missing reference).
+    if [ "$status" = 200 ] && grep -q '"success":true' "$RESPONSE_FILE"; then
+        echo "dashboard Inlet imported (Analytics > Dashboards > Inlet)"
+        return 0
+    fi
+    echo "import dashboard: HTTP $status $(cat "$RESPONSE_FILE" 2>/dev/null)" >&2
+    return 1
+}
+
+retry "dashboard Inlet" import_dashboard

@@ -1,29 +1,48 @@
 """Content-addressed blob storage.
 
-One small interface (:class:`BlobStore`) and an S3 implementation that works with
-MinIO, AWS S3 and moto. Backend errors are translated here, at the boundary:
-a missing object is :class:`FileNotFoundError`, an unreachable server is
-:class:`StoreUnavailable`.
+One small interface (:class:`BlobStore`) and an S3 implementation on the `minio`
+client that works with MinIO, AWS S3, moto and other S3 servers (path-style
+addressing). Backend errors are translated here, at the boundary: a missing object
+is :class:`FileNotFoundError`, an unreachable server or a 5xx answer is
+:class:`StoreUnavailable`, a range outside the object is :class:`RangeNotSatisfiable`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from dataclasses import dataclass, field
+from typing import IO, BinaryIO, Protocol, cast
+from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+import urllib3
+from minio import Minio
+from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.helpers import DictType
+from urllib3.exceptions import HTTPError
+from urllib3.response import BaseHTTPResponse
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+MiB = 1024 * 1024
+# Objects up to PART_SIZE go up in one PUT; larger ones as a multipart upload of
+# PART_SIZE parts, sent one after the other, so an upload holds one part in memory.
+PART_SIZE = 8 * MiB
+# Per socket operation, not per transfer: a store that stops answering costs seconds.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 5.0
+_MISSING_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound"})
+_RACED_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
+_META = "x-amz-meta-"
 
 
 class StoreUnavailable(ConnectionError):
     """The blob store could not be reached or answered with a server error."""
+
+
+class RangeNotSatisfiable(ValueError):
+    """The requested byte range lies outside the object."""
 
 
 def is_image_id(value: str) -> bool:
@@ -53,23 +72,38 @@ class BlobInfo:
 class BlobStream:
     """An open object body; iterate it to stream the bytes, then close it."""
 
-    body: Any
+    body: BaseHTTPResponse
     size: int
     content_type: str
     content_range: str | None = None
+    _read: int = field(default=0, repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     def iter_chunks(self, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         try:
-            yield from self.body.iter_chunks(chunk_size)
+            with _translated():
+                for chunk in self.body.stream(chunk_size, decode_content=False):
+                    self._read += len(chunk)
+                    yield chunk
         finally:
-            self.body.close()
+            self.close()
 
     def read(self, size: int = -1) -> bytes:
-        data: bytes = self.body.read() if size < 0 else self.body.read(size)
+        with _translated():
+            amount = None if size < 0 else size
+            data = self.body.read(amount, decode_content=False)
+        self._read += len(data)
         return data
 
     def close(self) -> None:
-        self.body.close()
+        if self._closed:
+            return
+        self._closed = True
+        # A body read to its end leaves a clean connection for the next request; a
+        # body abandoned half way would leave its unread bytes on it, so it is dropped.
+        if self._read < self.size:
+            self.body.close()
+        self.body.release_conn()
 
 
 class BlobStore(Protocol):
@@ -92,70 +126,94 @@ class BlobStore(Protocol):
     def ping(self) -> None: ...
 
 
+def make_http_pool(pool: int) -> urllib3.PoolManager:
+    """The HTTP pool under the S3 client: ``pool`` kept-alive connections (one per
+    thread that calls the store), short timeouts and a small retry budget."""
+    retries = urllib3.Retry(
+        total=2,
+        connect=2,
+        read=1,
+        status=2,
+        backoff_factor=0.2,
+        status_forcelist=(500, 502, 503, 504),
+    )
+    # No CA bundle of our own: OpenSSL's default paths (and SSL_CERT_FILE) apply.
+    return urllib3.PoolManager(
+        maxsize=pool,
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        retries=retries,
+        cert_reqs="CERT_REQUIRED",
+    )
+
+
 def make_s3_client(
     endpoint: str, access_key: str, secret_key: str, region: str, *, pool: int = 32
-) -> Any:
-    config = Config(
-        s3={"addressing_style": "path"},
-        signature_version="s3v4",
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=60,
-        max_pool_connections=pool,
-        # MinIO and moto do not need the newer default integrity checksums; computing
-        # them would read every upload twice.
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-    )
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        region_name=region,
-        config=config,
+) -> Minio:
+    """A minio client for ``endpoint`` (``http(s)://host[:port]``), path-style.
+
+    The explicit region spares a bucket-location request before the first call.
+    """
+    url = urlsplit(endpoint)
+    if url.scheme not in ("http", "https") or not url.netloc or url.path not in ("", "/"):
+        raise ValueError(f"S3_ENDPOINT must look like http(s)://host[:port], got {endpoint!r}")
+    return Minio(
+        endpoint=url.netloc,
+        access_key=access_key,
+        secret_key=secret_key,
+        secure=url.scheme == "https",
+        region=region,
+        http_client=make_http_pool(pool),
     )
 
 
 class S3BlobStore:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Minio, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
 
     def ensure_bucket(self) -> None:
         with _translated():
+            if self.client.bucket_exists(bucket_name=self.bucket):
+                return
             try:
-                self.client.head_bucket(Bucket=self.bucket)
-            except ClientError as exc:
-                if _code(exc) not in _MISSING_CODES and _code(exc) != "NoSuchBucket":
+                self.client.make_bucket(bucket_name=self.bucket)
+            except S3Error as exc:
+                # Another process won the race to create it.
+                if exc.code not in _RACED_CODES:
                     raise
-                try:
-                    self.client.create_bucket(Bucket=self.bucket)
-                except ClientError as create_exc:
-                    # Another process won the race to create it.
-                    if _code(create_exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                        raise
 
     def put(
         self, image_id: str, fileobj: IO[bytes], *, content_type: str, metadata: dict[str, str]
     ) -> None:
+        length = fileobj.seek(0, os.SEEK_END)
         fileobj.seek(0)
-        with _translated():
-            # upload_fileobj streams large files as multipart uploads in bounded chunks.
-            self.client.upload_fileobj(
-                fileobj,
-                self.bucket,
-                key_for(image_id),
-                ExtraArgs={"ContentType": content_type, "Metadata": metadata},
+        # Prefixed here so that no metadata name is mistaken for a standard header.
+        headers: DictType = {f"{_META}{name}": value for name, value in metadata.items()}
+        with _translated(image_id):
+            self.client.put_object(
+                bucket_name=self.bucket,
+                object_name=key_for(image_id),
+                # minio only calls read(); BinaryIO is the nominal type it declares.
+                data=cast(BinaryIO, fileobj),
+                length=length,
+                content_type=content_type,
+                metadata=headers,
+                part_size=PART_SIZE,
+                num_parallel_uploads=1,
             )
 
     def head(self, image_id: str) -> BlobInfo:
         with _translated(image_id):
-            resp = self.client.head_object(Bucket=self.bucket, Key=key_for(image_id))
+            stat = self.client.stat_object(bucket_name=self.bucket, object_name=key_for(image_id))
+        metadata: dict[str, str] = {}
+        for name, value in (stat.metadata or {}).items():
+            if name.lower().startswith(_META):
+                text = value if isinstance(value, str) else ",".join(value)
+                metadata[name.lower().removeprefix(_META)] = text
         return BlobInfo(
-            size=int(resp["ContentLength"]),
-            content_type=resp.get("ContentType", "application/octet-stream"),
-            metadata=dict(resp.get("Metadata", {})),
+            size=stat.size or 0,
+            content_type=stat.content_type or "application/octet-stream",
+            metadata=metadata,
         )
 
     def exists(self, image_id: str) -> bool:
@@ -166,58 +224,64 @@ class S3BlobStore:
         return True
 
     def open(self, image_id: str, *, byte_range: str | None = None) -> BlobStream:
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key_for(image_id)}
-        if byte_range:
-            kwargs["Range"] = byte_range
+        # The Range header is passed through as is: offset/length cannot say "bytes=-5".
+        headers: DictType | None = {"Range": byte_range} if byte_range else None
         with _translated(image_id):
-            resp = self.client.get_object(**kwargs)
+            resp = self.client.get_object(
+                bucket_name=self.bucket, object_name=key_for(image_id), request_headers=headers
+            )
         return BlobStream(
-            body=resp["Body"],
-            size=int(resp["ContentLength"]),
-            content_type=resp.get("ContentType", "application/octet-stream"),
-            content_range=resp.get("ContentRange"),
+            body=resp,
+            size=int(resp.headers.get("Content-Length", "0")),
+            content_type=resp.headers.get("Content-Type") or "application/octet-stream",
+            content_range=resp.headers.get("Content-Range"),
         )
 
     def delete(self, image_id: str) -> None:
         with _translated(image_id):
-            self.client.delete_object(Bucket=self.bucket, Key=key_for(image_id))
+            self.client.remove_object(bucket_name=self.bucket, object_name=key_for(image_id))
 
     def iter_ids(self) -> Iterator[str]:
-        paginator = self.client.get_paginator("list_objects_v2")
         with _translated():
-            for page in paginator.paginate(Bucket=self.bucket):
-                for item in page.get("Contents", []):
-                    image_id = id_from_key(item["Key"])
-                    if image_id:
-                        yield image_id
+            for item in self.client.list_objects(bucket_name=self.bucket, recursive=True):
+                image_id = id_from_key(item.object_name or "")
+                if image_id:
+                    yield image_id
 
     def ping(self) -> None:
         with _translated():
-            self.client.head_bucket(Bucket=self.bucket)
+            found = self.client.bucket_exists(bucket_name=self.bucket)
+        if not found:
+            raise FileNotFoundError(self.bucket)
 
 
-class RangeNotSatisfiable(ValueError):
-    """The requested byte range lies outside the object."""
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+def _translate(exc: S3Error, image_id: str | None) -> Exception | None:
+    """The exception the rest of Inlet understands for an S3 error answer, or None."""
+    code = exc.code or ""
+    status = exc.response.status if exc.response is not None else 0
+    if code in _MISSING_CODES:
+        return FileNotFoundError(image_id or code)
+    if code == "InvalidRange" or status == 416:
+        return RangeNotSatisfiable(str(exc))
+    if status >= 500 or status == 0:
+        return StoreUnavailable(str(exc))
+    return None
 
 
 @contextmanager
 def _translated(image_id: str | None = None) -> Iterator[None]:
-    """Map botocore errors onto the exceptions the rest of Inlet understands."""
+    """Map minio and urllib3 errors onto the exceptions the rest of Inlet understands."""
     try:
         yield
-    except ClientError as exc:
-        code = _code(exc)
-        if code in _MISSING_CODES or code == "NoSuchBucket":
-            raise FileNotFoundError(image_id or code) from exc
-        if code == "InvalidRange":
-            raise RangeNotSatisfiable(str(exc)) from exc
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if status >= 500 or status == 0:
-            raise StoreUnavailable(str(exc)) from exc
-        raise
-    except BotoCoreError as exc:
+    except S3Error as exc:
+        translated = _translate(exc, image_id)
+        if translated is None:
+            raise
+        raise translated from exc
+    except (ServerError, InvalidResponseError) as exc:
+        # A 5xx without an S3 error document, or an answer that is not S3's at all
+        # (a proxy's error page): either way the store is not working.
+        raise StoreUnavailable(str(exc)) from exc
+    except HTTPError as exc:
+        # Refused or timed out connections, after the retry budget (MaxRetryError).
         raise StoreUnavailable(str(exc)) from exc

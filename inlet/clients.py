@@ -21,12 +21,14 @@ def make_redis(settings: Settings) -> Any:
     )
 
 
-def make_blob_store(settings: Settings, *, pool: int = 32) -> S3BlobStore:
+def make_blob_store(settings: Settings, *, pool: int | None = None) -> S3BlobStore:
+    """``pool``: S3 connections kept open, one per thread that uses the store (by
+    default the API's threads per process)."""
     client = make_s3_client(
-        settings.s3_endpoint,
-        settings.s3_access_key,
-        settings.s3_secret_key,
-        settings.s3_region,
-        pool=pool,
+        endpoint=settings.s3_endpoint,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        region=settings.s3_region,
+        pool=pool or settings.gunicorn_threads,
     )
-    return S3BlobStore(client, settings.s3_bucket)
+    return S3BlobStore(client=client, bucket=settings.s3_bucket)

@@ -22,7 +22,7 @@ FORMATS = ("json", "text")
 # correlation id, bounded so that a header cannot flood the logs.
 _VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # Libraries whose INFO lines are one per backend request.
-QUIET_LOGGERS = ("elastic_transport.transport", "elastic_transport.node_pool", "botocore")
+QUIET_LOGGERS = ("elastic_transport.transport", "elastic_transport.node_pool", "urllib3")
 
 request_id: ContextVar[str | None] = ContextVar("inlet_request_id", default=None)
 

@@ -2,6 +2,10 @@
 
 Everything else receives a :class:`Settings` instance; nothing reads ``os.environ``
 at import time, so tests and tools build settings explicitly.
+
+Secrets can also come from files, as with the official images' ``*_FILE``
+convention: ``SECRET_KEY_FILE=/run/secrets/secret_key`` reads the key from that file
+when ``SECRET_KEY`` itself is unset or empty (docker-compose.yml works that way).
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ log = logging.getLogger(__name__)
 DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
+# The fields that may also be given as NAME_FILE, a path to a file holding the value.
+SECRET_FIELDS = frozenset(
+    {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password"}
+)
 
 
 class ConfigError(ValueError):
@@ -76,6 +84,8 @@ class Settings:
     # Shown as links in the admin console when set.
     flower_url: str = ""
     kibana_url: str = ""
+    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool.
+    gunicorn_threads: int = 4
 
     @property
     def production(self) -> bool:
@@ -93,8 +103,8 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for field in dataclasses.fields(cls):
-            raw = env.get(field.name.upper())
-            if raw is None or raw == "":
+            raw = _raw_value(env, field.name)
+            if raw is None:
                 continue
             if field.type == "int":
                 try:
@@ -132,6 +142,7 @@ class Settings:
             "upload_read_timeout",
             "max_uploads_in_flight",
             "upload_body_deadline",
+            "gunicorn_threads",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
@@ -164,6 +175,26 @@ def parse_host_port(text: str) -> tuple[str, int]:
     if parsed is None:
         raise ConfigError(f"expected host:port, got {text!r}")
     return parsed
+
+
+def _raw_value(env: Mapping[str, str], field_name: str) -> str | None:
+    """NAME's value; for a secret field, else the contents of the file NAME_FILE names."""
+    name = field_name.upper()
+    raw = env.get(name)
+    if raw:
+        return raw
+    path = env.get(f"{name}_FILE") if field_name in SECRET_FIELDS else None
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{name}_FILE: cannot read {path}: {reason}") from None
+    if not value:
+        raise ConfigError(f"{name}_FILE: {path} is empty")
+    return value
 
 
 def parse_quantity(raw: str) -> int:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from devstack.servers import REPO
 from inlet import tokens
@@ -60,3 +61,32 @@ def test_bad_ttl_and_production_without_secret_are_refused() -> None:
     short = run("token", SECRET_KEY="short")
     assert short.returncode == 2
     assert "32 bytes" in short.stderr
+
+
+def test_token_reads_the_secret_from_its_file(tmp_path: Path) -> None:
+    # As in the api container: no SECRET_KEY, only SECRET_KEY_FILE into the secrets volume.
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text(SECRET)
+    result = run("token", ENVIRONMENT="production", SECRET_KEY_FILE=str(secret_file))
+    assert result.returncode == 0, result.stderr
+    tokens.verify(SECRET, result.stdout.strip(), tokens.TokenKind.ADMIN)
+
+
+def test_secrets_says_where_each_generated_secret_lives(tmp_path: Path) -> None:
+    generated = tmp_path / "secrets"
+    subprocess.run(
+        [sys.executable, str(REPO / "docker" / "generate-secrets.py"), str(generated)],
+        env={"PATH": os.environ.get("PATH", "")},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    result = run("secrets")
+    assert result.returncode == 0, result.stderr
+    for path in generated.iterdir():
+        assert f"/run/secrets/{path.name} " in result.stdout
+        assert path.read_text() not in result.stdout
+    for login in ("Flower", "Kibana", "MinIO console"):
+        assert login in result.stdout
+    assert "docker compose exec elasticsearch cat /run/secrets/elastic_password" in result.stdout
+    assert "docker compose exec flower cat /run/secrets/flower_password" in result.stdout

@@ -2,8 +2,8 @@
 
 Checked with the real `docker-compose` and `hadolint` binaries from the virtualenv
 (requirements-dev.txt); neither needs a Docker engine. Compose runs with a clean
-environment and a temporary --env-file built from .env.example, so a developer's own
-.env or shell variables cannot change the outcome.
+environment and a temporary --env-file (empty unless a test sets values), so a
+developer's own .env or shell variables cannot change the outcome.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 DOCKERFILE = ROOT / "Dockerfile"
+REQUIREMENTS = ROOT / "requirements.txt"
 
-# Left empty in .env.example; Compose must refuse to start without each of them.
-REQUIRED = (
-    "SECRET_KEY",
-    "ELASTIC_PASSWORD",
-    "KIBANA_PASSWORD",
-    "MINIO_ROOT_PASSWORD",
-    "S3_SECRET_KEY",
-    "FLOWER_PASSWORD",
-)
+# The secrets the `secrets` service generates, by the .env variable that sets one instead.
+GENERATED = {
+    "SECRET_KEY": "secret_key",
+    "MINIO_ROOT_PASSWORD": "minio_root_password",
+    "ELASTIC_PASSWORD": "elastic_password",
+    "KIBANA_PASSWORD": "kibana_password",
+    "INLET_ES_PASSWORD": "inlet_es_password",
+    "FLOWER_PASSWORD": "flower_password",
+    "GRAFANA_ADMIN_PASSWORD": "grafana_admin_password",
+}
 APP_SERVICES = ("api", "worker", "beat", "flower")
 LONG_RUNNING = (
     *APP_SERVICES,
@@ -48,9 +50,12 @@ LONG_RUNNING = (
     "prometheus",
     "grafana",
 )
-ONE_SHOT = ("minio-setup", "es-setup", "kibana-setup", "grafana-password")
+ONE_SHOT = ("secrets", "es-setup", "kibana-setup")
 MUST_BE_HEALTHCHECKED = ("api", "redis", "minio", "elasticsearch", "kibana")
 ASSIGNMENT = re.compile(r"^\s*(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
+SECRET_FILE = re.compile(r"/run/secrets/([a-z_]+)")
+# The users images run as when a service sets none (Dockerfile USER; Elastic's images).
+IMAGE_UIDS = {"inlet": 10001, "elasticsearch": 1000, "kibana": 1000}
 
 
 def _tool(name: str) -> str:
@@ -80,9 +85,12 @@ def _documented() -> set[str]:
     }
 
 
-def _filled_example() -> dict[str, str]:
-    """.env.example with every empty (required) value filled in."""
-    return {name: value or secrets.token_urlsafe(32) for name, value in _example().items()}
+def _clean_environment(home: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "DOCKER_CONFIG": str(home / "docker-config"),
+    }
 
 
 ComposeRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -97,12 +105,6 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> ComposeRunner:
     def run(values: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         env_file = workdir / f"{secrets.token_hex(4)}.env"
         env_file.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
-        environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(workdir),
-            "DOCKER_CONFIG": str(workdir / "docker-config"),
-            "COMPOSE_PROJECT_NAME": "inlet-packaging-test",
-        }
         return subprocess.run(
             [
                 binary,
@@ -115,7 +117,7 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> ComposeRunner:
                 *args,
             ],
             cwd=ROOT,
-            env=environment,
+            env={**_clean_environment(workdir), "COMPOSE_PROJECT_NAME": "inlet-packaging-test"},
             capture_output=True,
             text=True,
             timeout=120,
@@ -126,13 +128,9 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> ComposeRunner:
 
 
 @pytest.fixture(scope="module")
-def env_values() -> dict[str, str]:
-    return _filled_example()
-
-
-@pytest.fixture(scope="module")
-def config(compose: ComposeRunner, env_values: dict[str, str]) -> dict[str, Any]:
-    result = compose(env_values, "config", "--format", "json")
+def config(compose: ComposeRunner) -> dict[str, Any]:
+    """The configuration a fresh clone gets: no .env value at all."""
+    result = compose({}, "config", "--format", "json")
     assert result.returncode == 0, result.stderr
     parsed: dict[str, Any] = json.loads(result.stdout)
     return parsed
@@ -144,39 +142,121 @@ def services(config: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _generator() -> list[tuple[str, str, int]]:
+    """The (file, variable, owner uid) list of docker/generate-secrets.py."""
+    namespace: dict[str, Any] = {"__name__": "generate_secrets"}
+    exec(compile((ROOT / "docker" / "generate-secrets.py").read_text(), "g", "exec"), namespace)  # noqa: S102 - our own script, to read its table
+    return list(namespace["SECRETS"])
+
+
+def _uid(service: dict[str, Any]) -> int:
+    if "user" in service:
+        return int(str(service["user"]).split(":")[0])
+    image = service["image"].rsplit("/", 1)[-1].split(":")[0]
+    return IMAGE_UIDS.get(image, 0)
+
+
 # --- docker-compose.yml and .env.example -------------------------------------------
 
 
-def test_compose_config_is_valid_with_a_complete_env(
-    compose: ComposeRunner, env_values: dict[str, str]
-) -> None:
-    result = compose(env_values, "config", "--quiet")
+def test_compose_config_passes_with_no_env_file_and_no_variables(tmp_path: Path) -> None:
+    # A fresh clone: the compose file and what it mounts, no .env, an empty environment.
+    shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
+    shutil.copytree(ROOT / "docker", tmp_path / "docker")
+    result = subprocess.run(
+        [_tool("docker-compose"), "config", "--quiet"],
+        cwd=tmp_path,
+        env=_clean_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
-    # Every variable has a value or a default: no "is not set" warnings.
+    # Every variable has a default: no "is not set" warnings.
     assert "is not set" not in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("name", REQUIRED)
-def test_compose_fails_fast_naming_a_missing_secret(
-    compose: ComposeRunner, env_values: dict[str, str], name: str
+def test_rendered_config_holds_no_secret(services: dict[str, Any]) -> None:
+    secretish = re.compile(r"PASSWORD|SECRET|TOKEN|BASIC_AUTH|_KEY(_FILE)?$")
+    for name, service in services.items():
+        for variable, value in (service.get("environment") or {}).items():
+            if not secretish.search(variable) or variable == "S3_ACCESS_KEY":
+                continue
+            if variable.endswith("_FILE"):
+                assert SECRET_FILE.fullmatch(value or ""), (name, variable, value)
+            else:
+                assert not value, f"{name}: {variable} has a value in the rendered config"
+
+
+def test_a_secret_from_env_reaches_only_the_secrets_service(compose: ComposeRunner) -> None:
+    values = {variable: secrets.token_urlsafe(24) for variable in GENERATED}
+    result = compose(values, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    for name, service in json.loads(result.stdout)["services"].items():
+        found = [v for v in values.values() if any(v in s for s in _strings(service))]
+        if name == "secrets":
+            assert len(found) == len(values)
+        else:
+            assert not found, f"{name} sees a secret set in .env"
+
+
+def test_every_referenced_secret_is_generated_and_readable_there(
+    services: dict[str, Any],
 ) -> None:
-    for values in ({**env_values, name: ""}, {k: v for k, v in env_values.items() if k != name}):
-        result = compose(values, "config", "--quiet")
-        assert result.returncode != 0
-        assert f"set {name} in .env" in result.stderr, result.stderr
+    owners = {file: uid for file, _, uid in _generator()}
+    assert {variable: file for file, variable, _ in _generator()} == GENERATED
+    seen = set()
+    for name, service in services.items():
+        referenced = {m for s in _strings(service) for m in SECRET_FILE.findall(s)}
+        if referenced:
+            mounts = {m["target"]: m for m in service.get("volumes", [])}
+            assert mounts["/run/secrets"]["source"] == "secrets", name
+        for file in referenced:
+            assert file in owners, f"{name} reads {file}, which nothing generates"
+            # Each file is 0600: the service must run as its owner, or as root.
+            assert _uid(service) in (0, owners[file]), f"{name} cannot read {file}"
+        seen |= referenced
+    assert seen == set(owners), "generated, but read by no service"
 
 
-def test_env_example_itself_is_refused_until_filled_in(compose: ComposeRunner) -> None:
-    result = compose(_example(), "config", "--quiet")
-    assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+def test_secrets_service_generates_into_the_volume_with_least_privilege(
+    services: dict[str, Any],
+) -> None:
+    service = services["secrets"]
+    assert service["command"] == ["python", "/setup/generate-secrets.py", "/run/secrets"]
+    mounts = {m["target"]: m for m in service["volumes"]}
+    assert mounts["/run/secrets"]["type"] == "volume"
+    assert not mounts["/run/secrets"].get("read_only")
+    assert service["network_mode"] == "none"
+    assert service["cap_drop"] == ["ALL"]
+    assert set(service["cap_add"]) == {"CHOWN", "FOWNER"}
+    assert set(service["environment"]) >= set(GENERATED)
+    for name, service in services.items():
+        mount = next((m for m in service.get("volumes", []) if m["source"] == "secrets"), None)
+        if mount and name != "secrets":
+            assert mount["read_only"], f"{name} could change the secrets"
 
 
-def test_env_example_leaves_every_secret_empty() -> None:
+def test_env_example_documents_every_secret_as_optional() -> None:
     example = _example()
-    for name in REQUIRED:
-        assert example.get(name) == "", f"{name} must be present and empty in .env.example"
-    assert "secrets.token_urlsafe" in ENV_EXAMPLE.read_text()
+    documented = _documented()
+    for variable in GENERATED:
+        assert variable in documented, f"{variable} is not in .env.example"
+        assert variable not in example, f"{variable} must be commented out: it is generated"
+    assert example == {}, "a fresh clone needs no .env: every line stays commented out"
 
 
 def test_env_example_documents_exactly_the_compose_variables() -> None:
@@ -197,37 +277,92 @@ def test_app_commands_are_the_process_commands(services: dict[str, Any], name: s
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_share_the_image_and_production_settings(
-    services: dict[str, Any], env_values: dict[str, str], name: str
+    services: dict[str, Any], name: str
 ) -> None:
     service = services[name]
     assert service["image"] == "inlet:latest"
     assert Path(service["build"]["context"]) == ROOT
     env = service["environment"]
     assert env["ENVIRONMENT"] == "production"
-    assert env["SECRET_KEY"] == env_values["SECRET_KEY"]
+    assert "SECRET_KEY" not in env
+    assert env["SECRET_KEY_FILE"] == "/run/secrets/secret_key"
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env["S3_ENDPOINT"] == "http://minio:9000"
-    assert env["S3_SECRET_KEY"] == env_values["S3_SECRET_KEY"]
+    assert env["S3_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
+    assert env["S3_SECRET_KEY"] == ""
+    assert env["S3_SECRET_KEY_FILE"] == "/run/secrets/minio_root_password"
     assert env["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
-    assert env["ELASTICSEARCH_USERNAME"] == "elastic"
-    assert env["ELASTICSEARCH_PASSWORD"] == env_values["ELASTIC_PASSWORD"]
+    assert env["ELASTICSEARCH_USERNAME"] == "inlet"
+    assert env["ELASTICSEARCH_PASSWORD_FILE"] == "/run/secrets/inlet_es_password"
     assert service["read_only"] is True
     assert service["cap_drop"] == ["ALL"]
 
 
+def test_another_s3_server_is_a_matter_of_variables(compose: ComposeRunner) -> None:
+    values = {
+        "S3_ENDPOINT": "https://s3.eu-west-1.amazonaws.com",
+        "S3_ACCESS_KEY": "AKIAEXAMPLE",
+        "S3_SECRET_KEY": "example-secret",
+        "S3_REGION": "eu-west-1",
+        "S3_BUCKET": "my-inlet-images",
+    }
+    result = compose(values, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert {k: env[k] for k in values} == values
+    for name in ("api", "worker", "beat"):
+        # Inlet can start without MinIO (`--scale minio=0`).
+        assert services[name]["depends_on"]["minio"]["required"] is False
+
+
 def test_scale_comes_from_the_environment(services: dict[str, Any]) -> None:
     assert services["api"]["environment"]["WEB_CONCURRENCY"].isdigit()
+    assert services["api"]["environment"]["GUNICORN_THREADS"].isdigit()
     assert services["api"]["environment"]["PORT"] == "8000"
     assert services["worker"]["environment"]["WORKER_CONCURRENCY"].isdigit()
 
 
-def test_flower_basic_auth_and_no_stray_flower_options(
-    services: dict[str, Any], env_values: dict[str, str]
+def _run_wrapper(entrypoint: list[str], secrets_dir: Path, *args: str) -> str:
+    """Runs a service's `sh -c` wrapper here, its /run/secrets pointed at secrets_dir."""
+    assert entrypoint[:2] == ["/bin/sh", "-c"]
+    script = entrypoint[2].replace("$$", "$").replace("/run/secrets", str(secrets_dir))
+    script = script.replace("exec /usr/local/bin/kibana-docker", 'exec "$@"')
+    result = subprocess.run(
+        [_tool("sh"), "-c", script, *(entrypoint[3:4] or ["sh"]), *args],
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_flower_gets_its_basic_auth_from_the_secret_file(
+    services: dict[str, Any], tmp_path: Path
 ) -> None:
-    env = services["flower"]["environment"]
-    assert env["FLOWER_BASIC_AUTH"] == f"admin:{env_values['FLOWER_PASSWORD']}"
+    service = services["flower"]
+    env = service["environment"]
     # Flower turns every FLOWER_* variable into an option and fails on unknown ones.
-    assert {k for k in env if k.startswith("FLOWER_")} == {"FLOWER_PORT", "FLOWER_BASIC_AUTH"}
+    assert {k for k in env if k.startswith("FLOWER_")} == {"FLOWER_PORT"}
+    (tmp_path / "flower_password").write_text("pw-from-file")
+    output = _run_wrapper(service["entrypoint"], tmp_path, "env")
+    assert "FLOWER_BASIC_AUTH=admin:pw-from-file\n" in output
+
+
+def test_kibana_gets_its_password_from_the_secret_file(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
+    service = services["kibana"]
+    assert "ELASTICSEARCH_PASSWORD" not in service["environment"]
+    assert service["environment"]["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    assert service["init"] is True  # the wrapper replaces the image's tini entrypoint
+    (tmp_path / "kibana_password").write_text("kibana-pw")
+    output = _run_wrapper(service["entrypoint"], tmp_path, "env")
+    assert "ELASTICSEARCH_PASSWORD=kibana-pw\n" in output
 
 
 @pytest.mark.parametrize("name", [*MUST_BE_HEALTHCHECKED, "worker", "flower"])
@@ -247,22 +382,25 @@ def test_setup_services_run_once(services: dict[str, Any], name: str) -> None:
     assert services[name].get("restart", "no") == "no"
 
 
+INLET_DEPENDS = {
+    "secrets": "service_completed_successfully",
+    "redis": "service_healthy",
+    "minio": "service_healthy",
+    "elasticsearch": "service_healthy",
+    "es-setup": "service_completed_successfully",
+}
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        *(
-            (
-                app,
-                {
-                    "redis": "service_healthy",
-                    "minio-setup": "service_completed_successfully",
-                    "elasticsearch": "service_healthy",
-                },
-            )
-            for app in ("api", "worker", "beat")
+        *((app, INLET_DEPENDS) for app in ("api", "worker", "beat")),
+        (
+            "flower",
+            {"secrets": "service_completed_successfully", "redis": "service_healthy"},
         ),
-        ("flower", {"redis": "service_healthy"}),
-        ("minio-setup", {"minio": "service_healthy"}),
+        ("minio", {"secrets": "service_completed_successfully"}),
+        ("elasticsearch", {"secrets": "service_completed_successfully"}),
         ("es-setup", {"elasticsearch": "service_healthy"}),
         (
             "kibana",
@@ -281,6 +419,7 @@ def test_depends_on_conditions(
 @pytest.mark.parametrize(
     ("name", "target"),
     [
+        ("secrets", "/run/secrets"),
         ("redis", "/data"),
         ("minio", "/data"),
         ("elasticsearch", "/usr/share/elasticsearch/data"),
@@ -321,63 +460,80 @@ def test_redis_persists_and_never_evicts(services: dict[str, Any]) -> None:
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
 
 
-def test_images_are_pinned(services: dict[str, Any]) -> None:
-    tags = {
-        name: service["image"].rpartition(":")[2]
-        for name, service in services.items()
-        if service["image"] != "inlet:latest"
-    }
-    for name, tag in tags.items():
+def _pinned_version(requirement: str) -> tuple[int, int]:
+    match = re.search(rf"^{requirement}==(\d+)\.(\d+)\.", REQUIREMENTS.read_text(), re.MULTILINE)
+    assert match, f"{requirement} is not pinned in requirements.txt"
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_images_exist_today_and_are_pinned(services: dict[str, Any]) -> None:
+    images = {name: s["image"] for name, s in services.items() if s["image"] != "inlet:latest"}
+    for name, image in images.items():
+        # MinIO withdrew its images in 2026: no registry serves these any more.
+        assert not re.search(r"(^|/)minio/(minio|mc)([:@]|$)", image), f"{name}: {image}"
+        repository, _, tag = image.rpartition(":")
+        assert repository, f"{name} has no tag"
         assert tag not in ("", "latest"), f"{name} is not pinned"
         assert "/" not in tag, f"{name} has no tag"
+    tags = {name: image.rpartition(":")[2] for name, image in images.items()}
     assert re.fullmatch(r"7\.\d+\.\d+(-alpine)?", tags["redis"])
-    assert re.fullmatch(r"RELEASE\.[0-9TZ-]+", tags["minio"])
-    assert re.fullmatch(r"RELEASE\.[0-9TZ-]+", tags["minio-setup"])
+    assert images["minio"].startswith("pgsty/minio:")
+    assert re.fullmatch(r"RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", tags["minio"])
     assert re.fullmatch(r"8\.\d+\.\d+", tags["es-setup"])
-    # The Python client is elasticsearch 9.x, which needs a 9.x server.
-    assert re.fullmatch(r"9\.\d+\.\d+", tags["elasticsearch"])
+    assert tags["kibana-setup"] == tags["es-setup"]
+    assert re.fullmatch(r"3\.\d+\.\d+-slim-\w+", tags["secrets"])
     assert tags["kibana"] == tags["elasticsearch"]
 
 
-def test_elasticsearch_is_a_secured_single_node(
-    services: dict[str, Any], env_values: dict[str, str]
-) -> None:
+def test_elasticsearch_client_is_not_newer_than_the_server(services: dict[str, Any]) -> None:
+    # Elastic's clients are forward-compatible only: a 9.5 client may use APIs or
+    # parameters a 9.2 server rejects.
+    server = tuple(int(p) for p in services["elasticsearch"]["image"].rpartition(":")[2].split("."))
+    client = _pinned_version("elasticsearch")
+    assert client[0] == server[0]
+    assert client <= server[:2]
+
+
+def test_elasticsearch_is_a_secured_single_node(services: dict[str, Any]) -> None:
     env = services["elasticsearch"]["environment"]
     assert env["discovery.type"] == "single-node"
     assert env["xpack.security.enabled"] == "true"
-    assert env["ELASTIC_PASSWORD"] == env_values["ELASTIC_PASSWORD"]
+    assert "ELASTIC_PASSWORD" not in env
+    assert env["ELASTIC_PASSWORD_FILE"] == "/run/secrets/elastic_password"
     assert env["ES_JAVA_OPTS"] == "-Xms1g -Xmx1g"
     assert "ports" not in services["elasticsearch"]
-    kibana = services["kibana"]["environment"]
-    assert kibana["ELASTICSEARCH_USERNAME"] == "kibana_system"
-    assert kibana["ELASTICSEARCH_PASSWORD"] == env_values["KIBANA_PASSWORD"]
-    assert services["es-setup"]["environment"]["KIBANA_PASSWORD"] == env_values["KIBANA_PASSWORD"]
 
 
 @pytest.mark.parametrize("name", ONE_SHOT)
 def test_setup_scripts_exist_and_parse(services: dict[str, Any], name: str) -> None:
     service = services[name]
-    binds = {Path(m["source"]) for m in service["volumes"] if m["type"] == "bind"}
+    binds = {Path(m["source"]): m for m in service["volumes"] if m["type"] == "bind"}
     assert binds, f"{name} mounts no script"
-    shell = shutil.which("sh")
-    for script in binds:
-        assert script.is_file()
-        assert script.parent == ROOT / "docker"
-        assert all(m.get("read_only") for m in service["volumes"] if m["type"] == "bind")
-        if shell:
-            check = subprocess.run([shell, "-n", str(script)], capture_output=True, check=False)
+    for source, mount in binds.items():
+        assert source.is_file()
+        assert source.parent == ROOT / "docker"
+        assert mount["read_only"]
+        if source.suffix == ".sh":
+            check = subprocess.run(
+                [_tool("sh"), "-n", str(source)], capture_output=True, check=False
+            )
             assert check.returncode == 0, check.stderr
-    assert service["entrypoint"][0] == "/bin/sh"
-    assert Path(service["entrypoint"][1]).name in {p.name for p in binds}
+        if source.suffix == ".py":
+            compile(source.read_text(), str(source), "exec")
+    argv = [*(service.get("entrypoint") or []), *(service.get("command") or [])]
+    assert argv[0] in ("/bin/sh", "python")
+    assert Path(argv[1]).name in {p.name for p in binds}
 
 
-def test_kibana_setup_makes_data_views_for_both_aliases() -> None:
+def test_kibana_setup_makes_data_views_and_imports_the_dashboard() -> None:
     script = (ROOT / "docker" / "kibana-setup.sh").read_text()
     assert "/api/data_views/data_view" in script
     assert "kbn-xsrf: true" in (ROOT / "docker" / "lib.sh").read_text()
     assert "uploaded_at" in script
     for alias in ("images", "uploads"):
         assert f"ensure_data_view {alias} " in script
+    assert "/api/saved_objects/_import?overwrite=true" in script
+    assert "kibana-dashboard.ndjson" in script
 
 
 # --- Dockerfile and .dockerignore ------------------------------------------------

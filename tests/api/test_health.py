@@ -28,7 +28,7 @@ def test_readyz_when_everything_answers(client: testing.TestClient) -> None:
 
 def test_readyz_names_what_is_down(settings: Settings, redis_client: Any) -> None:
     dead = S3BlobStore(
-        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "b"
+        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "dead-store"
     )
     client = testing.TestClient(create_app(settings, redis=redis_client, blobs=dead))
     doc = assert_problem(client.simulate_get("/readyz"), 503, "s3")

@@ -51,7 +51,7 @@ def test_if_none_match_is_304(client: testing.TestClient, stored_image: tuple[st
 
 def test_if_none_match_does_not_touch_the_store(settings: Settings, redis_client: Any) -> None:
     dead = S3BlobStore(
-        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "b"
+        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "dead-store"
     )
     client = testing.TestClient(create_app(settings, redis=redis_client, blobs=dead))
     image_id = "a" * 64

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inlet.settings import DEV_SECRET_KEY, ConfigError, Settings, parse_quantity
@@ -59,3 +61,45 @@ def test_bad_configuration_is_refused_with_the_variable_named(
 )
 def test_parse_quantity(raw: str, value: int) -> None:
     assert parse_quantity(raw) == value
+
+
+def test_secrets_are_read_from_name_file(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text(SECRET + "\n")
+    (tmp_path / "s3").write_text("s3-secret")
+    (tmp_path / "es").write_text("  es-password  ")
+    settings = Settings.from_env(
+        {
+            "ENVIRONMENT": "production",
+            "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+            "S3_SECRET_KEY_FILE": str(tmp_path / "s3"),
+            "ELASTICSEARCH_PASSWORD_FILE": str(tmp_path / "es"),
+        }
+    )
+    # Surrounding whitespace (the newline editors add) is not part of a secret.
+    assert settings.secret_key == SECRET
+    assert settings.s3_secret_key == "s3-secret"
+    assert settings.elasticsearch_password == "es-password"
+
+
+def test_a_value_in_the_environment_wins_over_its_file(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("f" * 40)
+    settings = Settings.from_env(
+        {"SECRET_KEY": SECRET, "SECRET_KEY_FILE": str(tmp_path / "secret_key")}
+    )
+    assert settings.secret_key == SECRET
+    empty = Settings.from_env({"SECRET_KEY": "", "SECRET_KEY_FILE": str(tmp_path / "secret_key")})
+    assert empty.secret_key == "f" * 40
+
+
+def test_only_secret_fields_read_files(tmp_path: Path) -> None:
+    (tmp_path / "bucket").write_text("from-a-file")
+    settings = Settings.from_env({"S3_BUCKET_FILE": str(tmp_path / "bucket")})
+    assert settings.s3_bucket == "inlet-images"
+
+
+def test_an_unreadable_or_empty_secret_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"SECRET_KEY_FILE: cannot read .*missing"):
+        Settings.from_env({"SECRET_KEY_FILE": str(tmp_path / "missing")})
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ConfigError, match=r"S3_SECRET_KEY_FILE: .* is empty"):
+        Settings.from_env({"S3_SECRET_KEY_FILE": str(tmp_path / "empty")})
