@@ -35,6 +35,7 @@ from inlet.dispatch import Dispatcher
 from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
+from inlet.outbox import Outbox
 from inlet.settings import Settings
 from inlet.verification import ImageStates
 from search import service
@@ -60,7 +61,8 @@ def create_app(
         from tasks.celery_app import create_celery
         from tasks.dispatch import CeleryDispatcher
 
-        dispatcher = CeleryDispatcher(create_celery(settings), redis, settings.redis_prefix)
+        outbox = Outbox(redis, settings.redis_prefix)
+        dispatcher = CeleryDispatcher(create_celery(settings), outbox)
     names = index_names(settings.index_prefix)
     links = LinkStore(redis, settings.redis_prefix)
     hashes = HashIndex(redis, settings.redis_prefix)

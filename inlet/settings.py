@@ -74,6 +74,8 @@ class Settings:
     task_time_limit: int = 90
     task_max_retries: int = 8
     reconcile_interval: int = 600
+    # How often beat has upload events that no worker indexed sent again.
+    outbox_replay_interval: int = 60
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
     # Logs: "json" (one object per line) or "text" (make dev).
@@ -141,6 +143,7 @@ class Settings:
             "max_files_per_request",
             "upload_read_timeout",
             "max_uploads_in_flight",
+            "outbox_replay_interval",
             "upload_body_deadline",
             "gunicorn_threads",
         ):

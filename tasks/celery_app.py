@@ -34,6 +34,17 @@ def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker)
         broker_transport_options={
             "visibility_timeout": visibility_timeout,
             "global_keyprefix": f"{settings.redis_prefix}:celery:",
+            # A stalled broker costs the API a few seconds, not minutes: upload events
+            # wait in the outbox (inlet/outbox.py) and are sent again later.
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+        broker_connection_timeout=2,
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
         },
         broker_connection_retry_on_startup=True,
         broker_pool_limit=10,
@@ -42,6 +53,10 @@ def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker)
             "reconcile": {
                 "task": jobs.reconcile.name,
                 "schedule": float(settings.reconcile_interval),
+            },
+            "replay-outbox": {
+                "task": jobs.replay_outbox.name,
+                "schedule": float(settings.outbox_replay_interval),
             },
         },
         # Retries of transient failures: exponential backoff with jitter, bounded.

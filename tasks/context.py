@@ -22,6 +22,7 @@ from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
 from inlet.metadata import extract_metadata
+from inlet.outbox import Outbox
 from inlet.settings import Settings
 from inlet.verification import ImageStates
 from search import service
@@ -74,6 +75,10 @@ class Context:
     @property
     def states(self) -> ImageStates:
         return ImageStates(self.redis, self.settings.redis_prefix)
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.redis, self.settings.redis_prefix)
 
     @property
     def hashes(self) -> HashIndex:

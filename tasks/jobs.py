@@ -123,6 +123,16 @@ def reconcile(self: InletTask) -> int:
     return pipeline.reconcile(self.ctx, lambda image_id: send_index_image(self.app, image_id))
 
 
+@shared_task(name="inlet.replay_outbox", base=InletTask, bind=True)
+def replay_outbox(self: InletTask) -> int:
+    return pipeline.replay_outbox(self.ctx, lambda event: send_record_upload(self.app, event))
+
+
+def send_replay_outbox(app: Celery) -> None:
+    """What beat sends every OUTBOX_REPLAY_INTERVAL seconds."""
+    app.send_task(replay_outbox.name)
+
+
 def send_reconcile(app: Celery) -> None:
     """What beat sends on its schedule (see :func:`tasks.celery_app.create_celery`)."""
     app.send_task(reconcile.name)

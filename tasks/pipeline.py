@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any, BinaryIO, cast
 
 from inlet.blobstore import BlobInfo
+from inlet.dispatch import UploadEvent
 from inlet.outcomes import State
 from inlet.rangefile import RangeFile, blob_range_reader
 from search.documents import image_document, upload_document
@@ -68,6 +69,7 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
     """Index one upload event; None when its image was rejected (it never counts)."""
     if ctx.states.state(event["image_id"]) is State.REJECTED:
         log.info("upload %s is of a rejected image; not counted", event["event_id"])
+        ctx.outbox.done(event["event_id"])
         return None
     doc = upload_document(
         event["event_id"],
@@ -79,6 +81,8 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
         event.get("filename"),
     )
     ctx.record_upload(doc)
+    # Indexed: the replay job need not send it again.
+    ctx.outbox.done(event["event_id"])
     return doc
 
 
@@ -103,3 +107,17 @@ def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:
     if queued:
         log.warning("reconcile: queued %d stored image(s) missing from the index", queued)
     return queued
+
+
+def replay_outbox(ctx: Context, send: Callable[[UploadEvent], object]) -> int:
+    """Send again every upload event accepted a while ago and not yet indexed.
+
+    "A while" is the replay interval: an event younger than that may still be on its
+    way through a healthy broker.
+    """
+    due = ctx.outbox.due(older_than=ctx.settings.outbox_replay_interval)
+    for event in due:
+        send(event)
+    if due:
+        log.warning("replay: sent %d upload event(s) again from the outbox", len(due))
+    return len(due)

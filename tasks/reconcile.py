@@ -5,10 +5,14 @@ from __future__ import annotations
 from inlet.settings import Settings
 from tasks.celery_app import create_celery
 from tasks.context import context_for
-from tasks.jobs import send_index_image
-from tasks.pipeline import reconcile
+from tasks.jobs import send_index_image, send_record_upload
+from tasks.pipeline import reconcile, replay_outbox
 
 
 def run_reindex(settings: Settings) -> int:
+    """Queue every stored image missing from the index and every upload event not yet
+    indexed; returns how many images were queued."""
     celery = create_celery(settings)
-    return reconcile(context_for(settings), lambda image_id: send_index_image(celery, image_id))
+    ctx = context_for(settings)
+    replay_outbox(ctx, lambda event: send_record_upload(celery, event))
+    return reconcile(ctx, lambda image_id: send_index_image(celery, image_id))

@@ -83,8 +83,14 @@ def eventually(
 
 
 def start_stack(
-    backends: Backends, *, search_url: str | None = None, extra: dict[str, str] | None = None
+    backends: Backends,
+    *,
+    search_url: str | None = None,
+    extra: dict[str, str] | None = None,
+    api_extra: dict[str, str] | None = None,
 ) -> Stack:
+    """A deployment; ``extra`` is environment for every process, ``api_extra`` for the
+    API only (e.g. a broker it cannot reach)."""
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
     workdir = backends.workdir / tag
     (workdir / "markers").mkdir(parents=True)
@@ -108,7 +114,7 @@ def start_stack(
         },
     )
     settings = Settings.from_env(env)
-    api = servers.api_service(env, workdir / "api").start()
+    api = servers.api_service({**env, **(api_extra or {})}, workdir / "api").start()
     try:
         worker = servers.worker_service(env, workdir / "worker", app=E2E_WORKER).start()
     except BaseException:

@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from devstack.servers import free_port
-from inlet import deadletter
 from inlet.dispatch import UploadEvent
+from inlet.outbox import Outbox
 from inlet.settings import Settings
 from tasks.celery_app import create_celery
 from tasks.dispatch import CeleryDispatcher
@@ -15,18 +15,20 @@ from tasks.dispatch import CeleryDispatcher
 EVENT = UploadEvent("ev1", "a" * 64, "link1", "2026-01-01T00:00:00.000+00:00", False, "PNG")
 
 
-def test_an_event_the_broker_cannot_take_becomes_a_counted_dead_letter(
+def test_an_event_the_broker_cannot_take_waits_in_the_outbox(
     settings: Settings, redis_client: Any
 ) -> None:
     nowhere = settings.replace(broker_url=f"redis://127.0.0.1:{free_port()}/0")
-    dispatcher = CeleryDispatcher(create_celery(nowhere), redis_client, settings.redis_prefix)
+    clock = [1000.0]
+    outbox = Outbox(redis_client, settings.redis_prefix, clock=lambda: clock[0])
+    dispatcher = CeleryDispatcher(create_celery(nowhere), outbox)
 
     started = time.monotonic()
     dispatcher.upload_accepted(EVENT, index_image=True)  # the upload stands: no exception
 
-    assert time.monotonic() - started < 30
-    [letter] = deadletter.entries(redis_client, settings.redis_prefix)
-    assert letter["task"] == "inlet.record_upload"
-    assert letter["kwargs"] == EVENT.as_dict()
-    assert letter["error"].startswith("not queued:")
-    assert deadletter.total(redis_client, settings.redis_prefix) == 1
+    assert time.monotonic() - started < 10
+    assert outbox.due() == []  # too recent to replay yet
+    clock[0] += 120
+    assert outbox.due() == [EVENT]
+    outbox.done(EVENT.event_id)
+    assert (outbox.due(), len(outbox)) == ([], 0)
