@@ -132,7 +132,7 @@ def make_http_pool(pool: int) -> urllib3.PoolManager:
     retries = urllib3.Retry(
         total=2,
         connect=2,
-        read=1,
+        read=0,  # a read that timed out already cost READ_TIMEOUT; the caller decides
         status=2,
         backoff_factor=0.2,
         status_forcelist=(500, 502, 503, 504),

@@ -1,0 +1,77 @@
+"""The object store stalls (SIGSTOP) during uploads: requests cost seconds and get a
+503 with Retry-After, health answers at once, readiness within 2 s; once the store is
+back the same upload succeeds and the counts are exact."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.servers import Backends, Service
+from tests.e2e.conftest import Stack, eventually
+from tests.http import multipart
+from tests.images import make_image
+
+pytestmark = pytest.mark.e2e
+STALL_SECONDS = 15
+
+
+@pytest.fixture
+def store(backends: Backends) -> Service:
+    found = next((s for s in backends.started if s.name == "s3"), None)
+    if found is None:
+        pytest.skip("the object store is not one this test started (S3_ENDPOINT is set)")
+    return found
+
+
+@contextmanager
+def paused(service: Service) -> Iterator[None]:
+    service.signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        service.signal(signal.SIGCONT)
+
+
+def upload(link: dict[str, Any], data: bytes) -> requests.Response:
+    body, ctype = multipart([("images", "x.png", data, "image/png")])
+    return requests.post(link["url"], data=body, headers={"Content-Type": ctype}, timeout=60)
+
+
+def timed(call: Any) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def test_a_stalled_store_costs_seconds_and_loses_nothing(stack: Stack, store: Service) -> None:
+    link = stack.new_link()
+    data = make_image("PNG", seed=801)
+    before = stack.get("/v1/stats").json()["totals"]
+    with paused(store):
+        stalled_at = time.monotonic()
+        answer, took = timed(lambda: upload(link, data))
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert int(answer.headers["retry-after"]) > 0
+        assert took < 8
+        health, health_took = timed(lambda: requests.get(f"{stack.url}/healthz", timeout=10))
+        assert (health.status_code, health_took < 1) == (200, True)
+        ready, ready_took = timed(lambda: requests.get(f"{stack.url}/readyz", timeout=10))
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["s3"] == "down"
+        assert ready_took < 3
+        time.sleep(max(0.0, STALL_SECONDS - (time.monotonic() - stalled_at)))
+    used = stack.get(f"/v1/links/{link['id']}").json()["used"]
+    assert used == 0  # the refused upload gave its reservation back
+
+    again = upload(link, data)
+    assert again.status_code == 201, again.text
+    expected = {"images": before["images"] + 1, "uploads": before["uploads"] + 1}
+    eventually(lambda: stack.get("/v1/stats").json()["totals"] == expected, timeout=60)
