@@ -158,7 +158,7 @@ def decode_position(cursor: str, valid: Callable[[str], bool]) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         position = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 underneath
         raise InvalidCursor() from None
     if not valid(position):
         raise InvalidCursor()

@@ -12,6 +12,7 @@ from api.params import (
     InvalidCursor,
     InvalidParameter,
     decode_cursor,
+    decode_position,
     encode_cursor,
     parse_image_filters,
     parse_page_size,
@@ -202,6 +203,7 @@ def _b64(raw: bytes) -> str:
         _b64(b"[1, 2]"),
         _b64(b"[1.5, 2]"),
         "A" * 2000,
+        "\U0009c69d\u00ad\U0010c4b7X ",  # not ASCII: found by schemathesis on /v1/links
     ],
 )
 def test_garbage_cursors(cursor: str) -> None:
@@ -209,6 +211,8 @@ def test_garbage_cursors(cursor: str) -> None:
         decode_cursor(cursor)
     assert caught.value.param == "cursor"
     assert isinstance(caught.value, ValueError)
+    with pytest.raises(InvalidCursor):
+        decode_position(cursor, lambda position: position.isdigit())
 
 
 # --- time zones
