@@ -14,8 +14,8 @@ from inlet.settings import Settings
 def make_redis(settings: Settings) -> Any:
     return redis.Redis.from_url(
         settings.redis_url,
-        socket_connect_timeout=5,
-        socket_timeout=10,
+        socket_connect_timeout=2,
+        socket_timeout=5,  # a stalled Redis costs a request seconds, then 503
         health_check_interval=30,
         decode_responses=True,
     )
