@@ -8,6 +8,8 @@ broker's visibility timeout must exceed the longest a task can legitimately take
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 
 from inlet.settings import Settings
@@ -18,7 +20,6 @@ from tasks.context import Extractor, extract_in_worker
 def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker) -> Celery:
     """The app; ``extract`` is the metadata extractor its tasks use (tests inject theirs)."""
     app = Celery("inlet", broker=settings.celery_broker_url, set_as_current=False)
-    visibility_timeout = settings.task_time_limit + settings.retry_backoff_max + 300
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -31,34 +32,11 @@ def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker)
         worker_prefetch_multiplier=1,
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
-        broker_transport_options={
-            "visibility_timeout": visibility_timeout,
-            "global_keyprefix": f"{settings.redis_prefix}:celery:",
-            # A stalled broker costs the API a few seconds, not minutes: upload events
-            # wait in the outbox (inlet/outbox.py) and are sent again later.
-            "socket_connect_timeout": 2,
-            "socket_timeout": 5,
-        },
-        broker_connection_timeout=2,
-        task_publish_retry_policy={
-            "max_retries": 2,
-            "interval_start": 0,
-            "interval_step": 0.5,
-            "interval_max": 1,
-        },
+        **_broker_options(settings),
         broker_connection_retry_on_startup=True,
         broker_pool_limit=10,
         task_default_queue=f"{settings.redis_prefix}.default",
-        beat_schedule={
-            "reconcile": {
-                "task": jobs.reconcile.name,
-                "schedule": float(settings.reconcile_interval),
-            },
-            "replay-outbox": {
-                "task": jobs.replay_outbox.name,
-                "schedule": float(settings.outbox_replay_interval),
-            },
-        },
+        beat_schedule=_beat_schedule(settings),
         # Retries of transient failures: exponential backoff with jitter, bounded.
         task_annotations={
             "*": {
@@ -75,3 +53,37 @@ def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker)
     app.inlet_settings = settings
     app.inlet_extract = extract
     return app
+
+
+def _broker_options(settings: Settings) -> dict[str, Any]:
+    visibility_timeout = settings.task_time_limit + settings.retry_backoff_max + 300
+    return {
+        "broker_transport_options": {
+            "visibility_timeout": visibility_timeout,
+            "global_keyprefix": f"{settings.redis_prefix}:celery:",
+            # A stalled broker costs the API a few seconds, not minutes: upload events
+            # wait in the outbox (inlet/outbox.py) and are sent again later.
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+        "broker_connection_timeout": 2,
+        "task_publish_retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+    }
+
+
+def _beat_schedule(settings: Settings) -> dict[str, Any]:
+    return {
+        "reconcile": {
+            "task": jobs.reconcile.name,
+            "schedule": float(settings.reconcile_interval),
+        },
+        "replay-outbox": {
+            "task": jobs.replay_outbox.name,
+            "schedule": float(settings.outbox_replay_interval),
+        },
+    }
