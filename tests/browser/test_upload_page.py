@@ -240,6 +240,34 @@ def test_link_problems_have_distinct_messages(browser: Browser, site: Site) -> N
     }
 
 
+def test_a_photo_the_server_rejects_shows_as_rejected_with_its_reason(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    whole = scenery(541, (640, 480))
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) * 3 // 5])  # a truncated JPEG
+    (tmp_path / "fine.jpg").write_bytes(scenery(542, (640, 480)))
+    open_page(browser, new_link(site))
+    add_files(browser, tmp_path / "cut.jpg", tmp_path / "fine.jpg")
+
+    def badges() -> dict[str, str]:
+        items = browser.driver.find_elements(By.CSS_SELECTOR, "#history .history-item")
+        return {
+            i.find_element(By.CSS_SELECTOR, ".name").text: i.find_element(
+                By.CSS_SELECTOR, ".badge"
+            ).text
+            for i in items
+        }
+
+    wait_for(browser, lambda: badges() == {"cut.jpg": "rejected", "fine.jpg": "received"}, 60)
+    reason = browser.driver.find_element(By.CSS_SELECTOR, "#history .reason").text
+    assert "could not be decoded" in reason
+    row = rows(browser)["cut.jpg"]
+    assert row.get_attribute("data-verdict") == "rejected"
+    assert "Rejected by the server" in row.text
+    assert rows(browser)["fine.jpg"].get_attribute("data-verdict") == "ready"
+    browser.screenshot("08-rejected")
+
+
 def test_a_link_revoked_while_the_page_is_open(
     browser: Browser, site: Site, tmp_path: Path
 ) -> None:

@@ -148,6 +148,7 @@
     infoAt = performance.now();
     renderLink();
     renderHistory();
+    followPending();
   }
 
   function secondsLeft() {
@@ -204,8 +205,25 @@
 
   // ---------- history: what this link has received ----------
 
+  // The server's verdict on photos sent from this page, once it has checked them.
+  function updateRows() {
+    const byId = new Map(info.uploads.map((u) => [u.id, u]));
+    entries.forEach((entry) => {
+      const upload = entry.imageId && byId.get(entry.imageId);
+      if (!upload || !['stored', 'duplicate'].includes(entry.state)) return;
+      if (upload.state === 'rejected') {
+        entry.ui.state.textContent = `Rejected by the server: ${(upload.reason || 'not a valid image').slice(0, 300)}`;
+        entry.ui.row.dataset.verdict = 'rejected';
+      } else if (upload.state === 'ready') {
+        entry.ui.state.textContent = entry.state === 'duplicate' ? 'Already here: nothing to send.' : 'Stored.';
+        entry.ui.row.dataset.verdict = 'ready';
+      }
+    });
+  }
+
   function renderHistory() {
     if (!info) return;
+    updateRows();
     const list = $('history');
     list.replaceChildren();
     const uploads = [...info.uploads].reverse();
@@ -213,8 +231,8 @@
     uploads.forEach((u) => {
       const item = el('li', 'history-item');
       item.append(el('span', 'name', u.filename || '(no name)'));
-      const state = u.duplicate ? 'already here' : (u.state === 'ready' ? 'received' : u.state);
-      item.append(el('span', `badge ${u.duplicate ? 'duplicate' : u.state}`, state));
+      item.append(el('span', `badge ${u.state === 'rejected' ? 'rejected' : (u.duplicate ? 'duplicate' : u.state)}`, historyLabel(u)));
+      if (u.state === 'rejected' && u.reason) item.append(el('span', 'reason', u.reason.slice(0, 300)));
       const when = new Date(u.uploaded_at);
       item.append(el('span', 'when', when.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })));
       const id = el('code', 'image-id', u.id.slice(0, 12));
@@ -222,6 +240,21 @@
       item.append(id);
       list.append(item);
     });
+  }
+
+  // What a link holder reads for each received upload; the server verifies each new
+  // photo after it is stored, so "checking" turns into "received" or "rejected".
+  function historyLabel(u) {
+    if (u.state === 'rejected') return 'rejected';
+    if (u.state === 'pending') return 'checking…';
+    return u.duplicate ? 'already here' : 'received';
+  }
+
+  // While the server is still checking photos, ask again now and then.
+  let pendingTimer = null;
+  function followPending() {
+    clearTimeout(pendingTimer);
+    if (info && info.uploads.some((u) => u.state === 'pending')) pendingTimer = setTimeout(loadLink, 3000);
   }
 
   let refreshTimer = null;
@@ -497,7 +530,9 @@
   function finish(entry, item) {
     if (item.id) {
       const duplicate = Boolean(item.duplicate);
-      setState(entry, duplicate ? 'duplicate' : 'stored', duplicate ? 'Already here: nothing to send.' : 'Stored.');
+      const checking = item.state === 'pending' ? ' The server is checking it…' : '';
+      setState(entry, duplicate ? 'duplicate' : 'stored', duplicate ? `Already here: nothing to send.${checking}` : `Stored.${checking}`);
+      entry.imageId = item.id;
       entry.ui.id.textContent = `id ${item.id.slice(0, 12)}…`;
       entry.ui.id.title = item.id;
       entry.ui.id.dataset.id = item.id;
