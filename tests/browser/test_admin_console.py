@@ -8,10 +8,10 @@ sign out. Screenshots of every screen land in the test's temporary directory.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from selenium.common.exceptions import (
     NoAlertPresentException,
     NoSuchElementException,
@@ -22,7 +22,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import Browser, Site
-from tests.http import admin_token, multipart
+from tests.http import admin_token
 from tests.images import make_exif, make_image
 
 pytestmark = pytest.mark.e2e
@@ -74,21 +74,27 @@ def no_alert_ran(browser: Browser) -> bool:
     return False
 
 
-def upload_two(site: Site, shown: str) -> None:
-    """Upload as a link holder's client would, with the token of the address the
-    console shows: the upload page's (`/u/#<token>`) or the API's (`/v1/uploads/<token>`)."""
-    token = shown.split("#", 1)[1] if "#" in shown else shown.rsplit("/", 1)[1]
-    url = f"{site.url}/v1/uploads/{token}"
+def upload_two(browser: Browser, page_url: str, folder: Path) -> None:
+    """Upload as the link holder would: the page link the console shows, opened in a
+    second tab, two photos chosen with the page's own file input."""
     fuji = make_image(seed=101, exif=make_exif(make="FUJIFILM", model="X-T5"))
     hostile = make_image(seed=102, exif=make_exif(model=HOSTILE))
-    body, ctype = multipart(
-        [
-            ("images", "ceremony.jpg", fuji, "image/jpeg"),
-            ("images", f"{HOSTILE}.jpg", hostile, "image/jpeg"),
-        ]
-    )
-    result = requests.post(url, data=body, headers={"Content-Type": ctype}, timeout=30)
-    assert result.status_code == 201, result.text
+    names = {"ceremony.jpg": fuji, f"{HOSTILE}.jpg": hostile}
+    for name, data in names.items():
+        (folder / name).write_bytes(data)
+    d = browser.driver
+    console = d.current_window_handle
+    d.switch_to.new_window("tab")
+    try:
+        d.get(page_url)
+        wait(browser, lambda: "Add the photos" in text(browser, "#link-status"))
+        d.find_element(By.ID, "choose").send_keys("\n".join(str(folder / n) for n in names))
+        done = "#files li.file[data-state=stored]"
+        wait(browser, lambda: len(d.find_elements(By.CSS_SELECTOR, done)) == 2, timeout=60)
+        browser.screenshot("02b-upload-page-second-tab")
+    finally:
+        d.close()
+        d.switch_to.window(console)
 
 
 def create_link(browser: Browser) -> str:
@@ -161,7 +167,7 @@ def revoke_in_list(browser: Browser, link_id: str) -> None:
     assert not d.find_element(By.CSS_SELECTOR, f"{row} button").is_displayed()
 
 
-def test_an_admins_day_in_the_console(browser: Browser, site: Site) -> None:
+def test_an_admins_day_in_the_console(browser: Browser, site: Site, tmp_path: Path) -> None:
     d = browser.driver
     sign_in(browser, site, admin_token(site.stack.settings.secret_key))
     wait(browser, lambda: visible(browser, "view-links"))
@@ -172,7 +178,8 @@ def test_an_admins_day_in_the_console(browser: Browser, site: Site) -> None:
     link_id = str(link_id.get_attribute("data-id"))
     assert text(browser, "#links-table tbody tr .badge") == "active"
 
-    upload_two(site, url)
+    assert "/u/#" in url  # the console hands out the page link, token in the fragment
+    upload_two(browser, url, tmp_path)
     wait(browser, lambda: all_ready(site, link_id), timeout=60)
     d.refresh()
     wait(browser, lambda: "2 / 5 images" in text(browser, "#links-table tbody tr"))
