@@ -58,6 +58,11 @@ _UPLOAD_RESPONSES = {
     "503": PROBLEM,
 }
 
+_REJECTED = {
+    **PROBLEM,
+    "description": "The workers rejected the image (state: rejected, reason): never served",
+}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/healthz": {"get": _op("Liveness", {"200": _json({"type": "object"})})},
     "/readyz": {
@@ -191,10 +196,15 @@ PATHS: dict[str, dict[str, Any]] = {
                 "206": {"description": "Part of the image"},
                 "304": {"description": "Not modified"},
                 "404": PROBLEM,
+                "410": _REJECTED,
                 "416": PROBLEM,
+                "503": PROBLEM,
             },
         ),
-        "head": _op("The image's headers", {"200": {"description": "OK"}, "404": PROBLEM}),
+        "head": _op(
+            "The image's headers",
+            {"200": {"description": "OK"}, "304": {"description": "Not modified"}, "404": PROBLEM},
+        ),
         "delete": _op(
             "Delete an image: blob, dedup entry and metadata",
             {"204": {"description": "Deleted"}, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
@@ -207,8 +217,20 @@ PATHS: dict[str, dict[str, Any]] = {
             "Extracted metadata",
             {
                 "200": _json(schemas.METADATA),
-                "202": _json({"type": "object"}, "Stored, not yet indexed"),
+                "202": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "status": {"const": "processing"},
+                            "state": {"enum": ["pending", "ready"]},
+                        },
+                    },
+                    "Stored; being verified (pending) or indexed (ready)",
+                ),
                 "404": PROBLEM,
+                "410": _REJECTED,
+                "503": PROBLEM,
             },
         ),
     },

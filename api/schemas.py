@@ -178,6 +178,7 @@ COMPONENTS: dict[str, Any] = {
                             "filename": {"type": "string"},
                             "id": {"type": "string"},
                             "duplicate": {"type": "boolean"},
+                            "state": {"enum": ["pending", "ready"]},
                             "url": {"type": "string"},
                             "error": {
                                 "type": "object",
