@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from redis import Redis
+
 from inlet.links import RETENTION, Link
 from inlet.outcomes import State
 from inlet.verification import States
@@ -37,7 +39,7 @@ def upload_state(entry: UploadEntry, states: States) -> dict[str, str]:
 
 
 class UploadHistory:
-    def __init__(self, redis: Any, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
 

@@ -17,6 +17,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
+from redis import Redis
+from redis.typing import EncodableT, FieldT
+
 RETENTION = 30 * 24 * 3600
 MAX_LABEL = 100
 # Bidirectional overrides and isolates can make a label read as something else.
@@ -101,7 +104,7 @@ def _iso(epoch: int) -> str:
 
 
 class LinkStore:
-    def __init__(self, redis: Any, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
         self._reserve = redis.register_script(_RESERVE)
@@ -124,7 +127,7 @@ class LinkStore:
         now = int(time.time())
         seq = int(self.redis.incr(f"{self._index_key}:seq"))
         keep_until = expires_at + RETENTION
-        record: dict[str, Any] = {
+        record: dict[FieldT, EncodableT] = {
             "created_at": now,
             "expires_at": expires_at,
             "max_images": max_images or 0,
@@ -147,7 +150,8 @@ class LinkStore:
         found: list[tuple[str, Link]] = []
         start = f"({after}" if after else "+"
         while len(found) <= size:
-            members = self.redis.zrevrangebylex(self._index_key, start, "-", 0, size + 1)
+            found_members = self.redis.zrevrangebylex(self._index_key, start, "-", 0, size + 1)
+            members = [str(member) for member in found_members]
             if not members:
                 break
             for member in members:
@@ -190,7 +194,7 @@ class LinkStore:
             pipe.execute()
 
     def image_ids(self, link_id: str) -> list[str]:
-        return sorted(self.redis.smembers(self._images_key(link_id)))
+        return sorted(str(member) for member in self.redis.smembers(self._images_key(link_id)))
 
     def get(self, link_id: str) -> Link:
         with self.redis.pipeline() as pipe:
