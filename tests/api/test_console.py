@@ -7,7 +7,8 @@ import re
 import pytest
 from falcon import testing
 
-from api.resources.console import PAGE_ASSETS, STATIC, VENDOR_ASSETS
+from api.resources.console import PAGE_ASSETS, VENDOR_ASSETS
+from api.static_files import STATIC
 
 
 def test_the_page_is_served_under_a_strict_policy(client: testing.TestClient) -> None:

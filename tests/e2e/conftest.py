@@ -5,6 +5,7 @@ subprocesses in front of real servers. Each test module gets a fresh deployment
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -80,6 +81,25 @@ def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"not met within {timeout}s; last: {last!r}")
         time.sleep(interval)
+
+
+def started_backend(backends: Backends, name: str) -> servers.Service:
+    """The backend server ``name`` ("redis", "s3", "search") that the tests started;
+    the test is skipped when the environment named another one."""
+    found = next((s for s in backends.started if s.name == name), None)
+    if found is None:
+        pytest.skip(f"{name} is not a server these tests started (its URL is set)")
+    return found
+
+
+@contextlib.contextmanager
+def paused(service: servers.Service) -> Iterator[None]:
+    """The server stalls (SIGSTOP): connections are accepted, nothing is answered."""
+    service.signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        service.signal(signal.SIGCONT)
 
 
 def start_stack(

@@ -3,17 +3,14 @@ seconds, /healthz unaffected; once it is back, the upload succeeds and is counte
 
 from __future__ import annotations
 
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 
 from devstack.servers import Backends, Service
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack, eventually, paused, started_backend
 from tests.http import multipart
 from tests.images import make_image
 
@@ -23,19 +20,7 @@ STALL_SECONDS = 10
 
 @pytest.fixture
 def redis_server(backends: Backends) -> Service:
-    found = next((s for s in backends.started if s.name == "redis"), None)
-    if found is None:
-        pytest.skip("Redis is not one this test started (REDIS_URL is set)")
-    return found
-
-
-@contextmanager
-def paused(service: Service) -> Iterator[None]:
-    service.signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        service.signal(signal.SIGCONT)
+    return started_backend(backends, "redis")
 
 
 def upload(link: dict[str, Any], data: bytes) -> requests.Response:

@@ -4,17 +4,14 @@ back the same upload succeeds and the counts are exact."""
 
 from __future__ import annotations
 
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 
 from devstack.servers import Backends, Service
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import Stack, eventually, paused, started_backend
 from tests.http import multipart
 from tests.images import make_image
 
@@ -24,19 +21,7 @@ STALL_SECONDS = 15
 
 @pytest.fixture
 def store(backends: Backends) -> Service:
-    found = next((s for s in backends.started if s.name == "s3"), None)
-    if found is None:
-        pytest.skip("the object store is not one this test started (S3_ENDPOINT is set)")
-    return found
-
-
-@contextmanager
-def paused(service: Service) -> Iterator[None]:
-    service.signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        service.signal(signal.SIGCONT)
+    return started_backend(backends, "s3")
 
 
 def upload(link: dict[str, Any], data: bytes) -> requests.Response:
