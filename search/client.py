@@ -36,8 +36,10 @@ from inlet.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT = 10.0
-MAX_RETRIES = 2
+# A stalled search server costs a request about 10 s (two tries of 5 s), then 503;
+# every request Inlet sends is small (one document, one page, one _msearch).
+REQUEST_TIMEOUT = 5.0
+MAX_RETRIES = 1
 
 # "application/vnd.elasticsearch+json; compatible-with=9" -> "application/json", and the
 # same for x-ndjson (bulk, msearch).
