@@ -144,7 +144,9 @@ def http_ok(path: str) -> Callable[[Service], bool]:
     return check
 
 
-def redis_service(workdir: Path, port: int | None = None) -> Service:
+def redis_service(workdir: Path, port: int | None = None, *, aof: bool = False) -> Service:
+    """A throw-away Redis; with ``aof`` it keeps an append-only file in ``workdir``, as
+    production should (compose does), so a restart keeps its data."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [
@@ -152,7 +154,8 @@ def redis_service(workdir: Path, port: int | None = None) -> Service:
         "--port", str(port),
         "--bind", "127.0.0.1",
         "--save", "",
-        "--appendonly", "no",
+        "--appendonly", "yes" if aof else "no",
+        "--appendfsync", "always",
         "--dir", str(workdir),
     ]  # fmt: skip
     return Service("redis", argv, port, log_path=workdir / "redis.log")
