@@ -95,7 +95,11 @@ def eventually(
 
 
 def start_stack(
-    backends: Backends, *, search_url: str | None = None, extra: dict[str, str] | None = None
+    backends: Backends,
+    *,
+    search_url: str | None = None,
+    extra: dict[str, str] | None = None,
+    proxy_options: dict[str, str] | None = None,
 ) -> Stack:
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
     workdir = backends.workdir / tag
@@ -126,7 +130,10 @@ def start_stack(
         api = servers.api_service(env, workdir / "api").start()
         started.append(api)
         front = proxy.proxy_service(
-            workdir / "proxy", api_port=api.port, s3_endpoint=backends.s3_endpoint
+            workdir / "proxy",
+            api_port=api.port,
+            s3_endpoint=backends.s3_endpoint,
+            **(proxy_options or {}),
         ).start()
         started.append(front)
         worker = servers.worker_service(env, workdir / "worker", app=E2E_WORKER).start()
