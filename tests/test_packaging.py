@@ -552,7 +552,7 @@ def test_the_compose_proxy_config_is_valid_nginx(services: dict[str, Any], tmp_p
 def test_the_api_behind_the_proxy_serves_through_it(services: dict[str, Any]) -> None:
     api, nginx = services["api"], services["nginx"]
     assert api["environment"]["ACCEL_REDIRECT_PREFIX"] == proxy.ACCEL_PREFIX
-    assert f"location ~ \"^{proxy.ACCEL_PREFIX}/" in proxy.TEMPLATE.read_text()
+    assert f'location ~ "^{proxy.ACCEL_PREFIX}/' in proxy.TEMPLATE.read_text()
     # X-Real-IP is believed from the proxy's address only.
     address = nginx["networks"]["default"]["ipv4_address"]
     assert api["environment"]["FORWARDED_ALLOW_IPS"] == address

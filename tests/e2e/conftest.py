@@ -99,7 +99,7 @@ def start_stack(
     *,
     search_url: str | None = None,
     extra: dict[str, str] | None = None,
-    proxy_options: dict[str, str] | None = None,
+    proxy_body_timeout: str = "30s",
 ) -> Stack:
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
     workdir = backends.workdir / tag
@@ -133,7 +133,7 @@ def start_stack(
             workdir / "proxy",
             api_port=api.port,
             s3_endpoint=backends.s3_endpoint,
-            **(proxy_options or {}),
+            body_timeout=proxy_body_timeout,
         ).start()
         started.append(front)
         worker = servers.worker_service(env, workdir / "worker", app=E2E_WORKER).start()

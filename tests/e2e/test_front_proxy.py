@@ -31,7 +31,7 @@ TRICKLERS = 20
 
 @pytest.fixture(scope="module")
 def stack(backends: Backends) -> Iterator[Stack]:
-    deployment = start_stack(backends, proxy_options={"body_timeout": f"{BODY_TIMEOUT}s"})
+    deployment = start_stack(backends, proxy_body_timeout=f"{BODY_TIMEOUT}s")
     try:
         yield deployment
     finally:
