@@ -144,11 +144,15 @@ class Deployment:
         return self.start(gunicorn_service(env, self.workdir / "api", config, app, "api"))
 
     def proxied_api(
-        self, config: ServerConfig, app: str = "api.wsgi:app"
+        self,
+        config: ServerConfig,
+        app: str = "api.wsgi:app",
+        extra: Mapping[str, str] | None = None,
     ) -> tuple[servers.Service, servers.Service]:
         """The API as users meet it: nginx in front (devstack/proxy.py), image bytes
         served by nginx from the store or its cache. Returns (api, proxy)."""
-        api = self.api(config, {"ACCEL_REDIRECT_PREFIX": proxy.ACCEL_PREFIX}, app)
+        env = {"ACCEL_REDIRECT_PREFIX": proxy.ACCEL_PREFIX, **(extra or {})}
+        api = self.api(config, env, app)
         front = proxy.proxy_service(
             self.workdir / "proxy",
             api_port=api.port,

@@ -337,7 +337,11 @@ def _run_config(
 ) -> ConfigResult:
     dep = bench.deployment
     result = ConfigResult(config)
-    api, front = dep.proxied_api(config, app=api_app)
+    # 8 clients against 2 x 3 upload slots would get 503s by design (admission, not
+    # throughput): one slot per request thread, so requests wait for a thread instead.
+    api, front = dep.proxied_api(
+        config, app=api_app, extra={"MAX_UPLOADS_IN_FLIGHT": str(config.threads)}
+    )
     floor_app = dep.floor_app(config)
     assert api.process is not None
     assert front.process is not None
