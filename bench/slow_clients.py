@@ -1,23 +1,29 @@
 """P7: slow clients. `/healthz` p99 and a normal upload's latency through the front
-proxy while 50 connections trickle upload bodies at 1 byte/s (no valid token), against
-the same figures idle, in the same round.
+proxy while 50 connections trickle upload bodies at 1 byte/s, against the same figures
+idle, in the same round.
 
-Each round measures idle first (40 `/healthz` on fresh connections, 5 uploads of one
-new photo), then opens the 50 trickling connections, waits until they are all sending,
-and measures the same again while they trickle; then closes them. For contrast, once
-per run, the API itself (no proxy in front) gets 8 of the same connections: how many
-of a few `/healthz` calls time out then is in the note.
+The trickling uploads carry a valid link token, the worst case for the API (an invalid
+one is refused before its body is read). Each round measures idle first (200
+`/healthz` on fresh connections, 5 uploads of one new photo), then opens the 50
+trickling connections, waits until they are all sending, and measures the same again
+while they trickle; then closes them. For contrast, once per run, the API itself (no
+proxy in front) gets 8 of the same connections: what a few uploads and `/healthz`
+calls get then is in the note.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 
+import psutil
 import requests
 
 from bench import photos
@@ -25,46 +31,67 @@ from bench.deploy import Backends, ServerConfig, deployment
 from bench.runner import Row, Summary, Target
 
 TRICKLERS = 50
-HEALTH_CALLS = 40
+HEALTH_CALLS = 200
 UPLOADS = 5
 DIRECT_TRICKLERS = 8
 DIRECT_CALLS = 3
 DIRECT_TIMEOUT_S = 3.0
 
 
-class Tricklers(threading.Thread):
-    """`count` connections, each sending an upload's head, then 1 byte of body a second."""
+def trickle(port: int, count: int, token: str) -> None:
+    """`count` connections, each sending an upload's head, then 1 byte of body a second,
+    until stdin closes. A process of its own, so that it costs the measuring client
+    nothing (no GIL shared)."""
+    head = (
+        f"POST /v1/uploads/{token} HTTP/1.1\r\nHost: inlet\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        "Content-Length: 10000000\r\n\r\n"
+    ).encode()
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+    for sock in sockets:
+        sock.sendall(head)
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    rounds = 0
+    while not stop.wait(1.0):
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.sendall(b"-")
+        rounds += 1
+        if rounds == 2:
+            print("sending", flush=True)
+    for sock in sockets:
+        sock.close()
 
-    def __init__(self, url: str, count: int) -> None:
-        super().__init__(daemon=True)
-        port = int(url.rsplit(":", 1)[1])
-        head = (
-            b"POST /v1/uploads/not-a-valid-token HTTP/1.1\r\nHost: inlet\r\n"
-            b"Content-Type: multipart/form-data; boundary=x\r\n"
-            b"Content-Length: 10000000\r\n\r\n"
+
+class Tricklers:
+    """`python -m bench.slow_clients PORT COUNT TOKEN` as a child process."""
+
+    def __init__(self, url: str, count: int, token: str) -> None:
+        port = url.rsplit(":", 1)[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.slow_clients", port, str(count), token],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        self.sockets = []
-        for _ in range(count):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-            sock.sendall(head)
-            self.sockets.append(sock)
-        self.stopping = threading.Event()
-        self.sent = 0
+        assert self.proc.stdout is not None
+        # Every connection has sent body bytes at least twice.
+        if self.proc.stdout.readline().strip() != "sending":
+            self.close()
+            raise RuntimeError("the trickling connections did not start sending")
 
-    def run(self) -> None:
-        while not self.stopping.wait(1.0):
-            for sock in self.sockets:
-                try:
-                    sock.sendall(b"-")
-                    self.sent += 1
-                except OSError:
-                    continue
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
     def close(self) -> None:
-        self.stopping.set()
-        self.join(5)
-        for sock in self.sockets:
-            sock.close()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
 
 
 def _health_latencies(url: str, calls: int, timeout: float = 30.0) -> list[float]:
@@ -110,6 +137,26 @@ def _upload_latencies(url: str, token: str, salt: str) -> list[float]:
     return out
 
 
+def _direct_uploads(url: str, token: str, salt: str) -> list[str]:
+    """What a few normal uploads get from the API itself: a status, or "timeout"."""
+    pool = photos.ensure_pool()
+    pieces = pool[sorted(pool)[0]]
+    out = []
+    for k in range(DIRECT_CALLS):
+        body, ctype = photos.multipart([pieces.salted(f"{salt}/{k}")])
+        try:
+            resp = requests.post(
+                f"{url}/v1/uploads/{token}",
+                data=b"".join(body),
+                headers={"Content-Type": ctype},
+                timeout=DIRECT_TIMEOUT_S,
+            )
+            out.append(str(resp.status_code))
+        except requests.Timeout:
+            out.append("timeout")
+    return out
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
@@ -120,24 +167,34 @@ class Result:
     health: list[tuple[float, float]] = field(default_factory=list)
     upload: list[tuple[float, float]] = field(default_factory=list)
     direct_timeouts: int = 0
+    direct_uploads: list[str] = field(default_factory=list)
+    # nginx's RSS (all its processes), MiB: idle and with the tricklers connected.
+    proxy_rss: list[tuple[float, float]] = field(default_factory=list)
 
 
-def _round(url: str, token: str, salt: str, result: Result | None) -> None:
+def tree_rss_mib(pid: int) -> float:
+    root = psutil.Process(pid)
+    procs = [root, *root.children(recursive=True)]
+    return sum(p.memory_info().rss for p in procs) / (1024 * 1024)
+
+
+def _round(url: str, token: str, salt: str, result: Result | None, proxy_pid: int) -> None:
+    idle_rss = tree_rss_mib(proxy_pid)
     idle_health = p99(_health_latencies(url, HEALTH_CALLS))
     idle_upload = statistics.median(_upload_latencies(url, token, f"{salt}/idle"))
-    tricklers = Tricklers(url, TRICKLERS)
-    tricklers.start()
+    tricklers = Tricklers(url, TRICKLERS, token)
     try:
-        time.sleep(2.5)  # every connection has sent body bytes at least twice
         loaded_health = p99(_health_latencies(url, HEALTH_CALLS))
         loaded_upload = statistics.median(_upload_latencies(url, token, f"{salt}/loaded"))
-        if not tricklers.is_alive() or tricklers.sent < TRICKLERS * 2:
-            raise RuntimeError("the trickling connections stopped sending")
+        loaded_rss = tree_rss_mib(proxy_pid)
+        if not tricklers.alive():
+            raise RuntimeError("the trickling connections stopped")
     finally:
         tricklers.close()
     if result is not None:
         result.health.append((idle_health, loaded_health))
         result.upload.append((idle_upload, loaded_upload))
+        result.proxy_rss.append((idle_rss, loaded_rss))
 
 
 def measure(
@@ -147,15 +204,16 @@ def measure(
     with deployment(backends, "p7") as dep:
         api, front = dep.proxied_api(config)
         token = dep.new_link(front)
+        assert front.process is not None
         for index in range(warmup + reps):
-            _round(front.url, token, f"{run_id}/p7/{index}", result if index >= warmup else None)
+            kept = result if index >= warmup else None
+            _round(front.url, token, f"{run_id}/p7/{index}", kept, front.process.pid)
         # Without the proxy: the API's own threads are what the tricklers hold.
-        tricklers = Tricklers(api.url, DIRECT_TRICKLERS)
-        tricklers.start()
+        tricklers = Tricklers(api.url, DIRECT_TRICKLERS, token)
         try:
-            time.sleep(1.5)
             direct = _health_latencies(api.url, DIRECT_CALLS, timeout=DIRECT_TIMEOUT_S)
             result.direct_timeouts = sum(1 for d in direct if d == float("inf"))
+            result.direct_uploads = _direct_uploads(api.url, token, f"{run_id}/p7/direct")
         finally:
             tricklers.close()
     return result
@@ -167,7 +225,8 @@ def rows(result: Result, config: ServerConfig) -> list[Row]:
 
     contrast = (
         f"without the proxy, {DIRECT_TRICKLERS} such connections: {result.direct_timeouts} of "
-        f"{DIRECT_CALLS} /healthz timed out at {DIRECT_TIMEOUT_S:g} s"
+        f"{DIRECT_CALLS} /healthz timed out at {DIRECT_TIMEOUT_S:g} s, uploads got "
+        f"{', '.join(result.direct_uploads)}"
     )
     return [
         Row(
@@ -187,6 +246,12 @@ def rows(result: Result, config: ServerConfig) -> list[Row]:
             pair(result.upload, 0),
             "idle",
             Target(max_ratio=2.0),
-            note=f"median of {UPLOADS} uploads of one new 1-5 MB photo a round",
+            note=f"median of {UPLOADS} uploads of one new 1-5 MB photo a round; nginx RSS "
+            f"{statistics.median(r[0] for r in result.proxy_rss):.1f} MiB idle, "
+            f"{statistics.median(r[1] for r in result.proxy_rss):.1f} MiB with the tricklers",
         ),
     ]
+
+
+if __name__ == "__main__":
+    trickle(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
