@@ -245,18 +245,10 @@ class S3BlobStore:
             self.client.remove_object(bucket_name=self.bucket, object_name=key_for(image_id))
 
     def presigned_get(self, image_id: str, expires: int) -> str:
-        """Path and query of a GET of the object, signed for ``expires`` seconds.
-
-        Signing is local (the region is known): no request reaches the store. The
-        signature covers the endpoint's host, so whoever sends it (the front proxy)
-        must send that Host header.
-        """
-        url = self.client.presigned_get_object(
-            bucket_name=self.bucket,
-            object_name=key_for(image_id),
-            expires=timedelta(seconds=expires),
-        )
-        parts = urlsplit(url)
+        """Path and query of a GET signed for ``expires`` s, locally (the region is
+        known). The signature covers the endpoint's host: the sender must send it."""
+        key, lifetime = key_for(image_id), timedelta(seconds=expires)
+        parts = urlsplit(self.client.presigned_get_object(self.bucket, key, lifetime))
         return f"{parts.path}?{parts.query}"
 
     def iter_ids(self) -> Iterator[str]:

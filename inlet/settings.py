@@ -87,9 +87,9 @@ class Settings:
     # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool.
     gunicorn_threads: int = 4
     # The front proxy's internal location for image bytes (docker/nginx/inlet.conf.template).
-    # Set (compose, make dev, the end-to-end tests), GET /v1/images/{id} only decides and
-    # answers X-Accel-Redirect to a signed GET of the object; empty, the API streams the
-    # bytes itself (no proxy in front).
+    # Set (compose, make dev, the end-to-end tests), the API only decides whether an image
+    # is served and hands the proxy a signed GET of the object (X-Accel-Redirect); empty,
+    # the API streams the bytes itself (no proxy in front).
     accel_redirect_prefix: str = ""
 
     @property
