@@ -17,7 +17,7 @@ def test_every_placeholder_needs_a_value() -> None:
 def test_the_rendered_config_keeps_nginx_variables_and_fills_every_placeholder() -> None:
     names = set(re.findall(r"\$\{(INLET_[A-Z_]+)\}", proxy.TEMPLATE.read_text()))
     text = proxy.render(dict.fromkeys(names, "VALUE"))
-    assert "${INLET_" not in text
+    assert not re.search(r"\$\{INLET_[A-Z_]+\}", text)
     # nginx's own variables are left for nginx, as the image's filtered envsubst does.
     assert "$inlet_image" in text
     assert "${inlet_up}" in text
