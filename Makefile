@@ -33,7 +33,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 test: lint ## Lint, then the whole suite against real servers (started on free ports)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-dev: $(STAMP) ## Run the whole stack without Docker: API on $PORT, Flower on $FLOWER_PORT
+dev: $(STAMP) ## Run the whole stack without Docker: Inlet (nginx in front of the API) on $PORT, Flower on $FLOWER_PORT
 	PORT=$(PORT) FLOWER_PORT=$(FLOWER_PORT) $(BIN)/python -m devstack
 
 token: $(STAMP) ## Print an admin token (TTL=48h by default)

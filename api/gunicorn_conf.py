@@ -11,6 +11,7 @@ and serves, summed, on METRICS_BIND (api/metrics.py).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import tempfile
@@ -37,6 +38,8 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
+# The front proxy's address: only from there are X-Real-IP / X-Forwarded-* believed
+# (compose: nginx's fixed address; make dev and the tests: loopback).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 8190
 # No gunicornc control socket: it lives in $HOME, which is read-only in the image and
@@ -51,6 +54,22 @@ class _RedactFilter(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = None
         return True
+
+
+def client_address(peer: str, real_ip: str | None, trusted: list[str]) -> str:
+    """The client's address: the front proxy's X-Real-IP when the peer is the proxy
+    (``trusted``, as gunicorn's forwarded_allow_ips), else the peer itself."""
+    if not real_ip:
+        return peer
+    try:
+        address = ipaddress.ip_address(peer)
+        candidate = ipaddress.ip_address(real_ip.strip())
+    except ValueError:
+        return peer
+    for network in trusted:
+        if network == "*" or address in ipaddress.ip_network(network, strict=False):
+            return str(candidate)
+    return peer
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]
@@ -77,9 +96,11 @@ class RedactingLogger(Logger):  # type: ignore[misc]
         if not self.access_log_enabled:
             return
         atoms = self.atoms(resp, req, environ, request_time)
+        trusted = list(self.cfg.forwarded_allow_ips)
         fields = {
             "request_id": logs.valid_request_id(atoms.get("{x-request-id}o")),
-            "remote_addr": atoms["h"],
+            "remote_addr": client_address(atoms["h"], environ.get("HTTP_X_REAL_IP"), trusted),
+            "peer_addr": atoms["h"],
             "method": atoms["m"],
             "path": atoms["U"],
             "status": int(atoms["s"]),

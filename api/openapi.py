@@ -52,7 +52,10 @@ _UPLOAD_RESPONSES = {
     "403": PROBLEM,
     "410": PROBLEM,
     "404": {**PROBLEM, "description": "By-hash only: no listed image is stored; send bytes"},
-    "413": PROBLEM,
+    "413": {
+        **PROBLEM,
+        "description": "A file over MAX_IMAGE_BYTES, or (front proxy) a body over PROXY_MAX_BODY",
+    },
     "415": PROBLEM,
     "422": PROBLEM,
     "503": PROBLEM,
@@ -279,6 +282,15 @@ PATHS: dict[str, dict[str, Any]] = {
 
 PATHS["/v1/links"]["get"] = openapi_console.LINKS_GET
 PATHS.update(openapi_console.PATHS)
+# The front proxy's own answers (docker/nginx/inlet.conf.template), on every operation.
+_PROXY = {
+    "502": {**PROBLEM, "description": "Front proxy: the API is not answering (Retry-After)"},
+    "504": {**PROBLEM, "description": "Front proxy: the API took too long (Retry-After)"},
+}
+for _item in PATHS.values():
+    for _name, _operation in _item.items():
+        if _name != "parameters":
+            _operation["responses"] = {**_PROXY, **_operation["responses"]}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -286,7 +298,10 @@ DOCUMENT: dict[str, Any] = {
         "title": "Inlet",
         "version": "1.0.0",
         "description": "Self-hosted image intake: expiring upload links, content-addressed "
-        "storage, metadata search and statistics. Errors are application/problem+json.",
+        "storage, metadata search and statistics. Errors are application/problem+json, "
+        "also those of the front proxy: 400 (unreadable request), 413 (body over "
+        "PROXY_MAX_BODY), 414 (request line over 8 KiB), 431 (a header over 8 KiB), 502 "
+        "and 504 (the API not answering).",
     },
     "paths": PATHS,
     "components": schemas.COMPONENTS,

@@ -17,12 +17,20 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import freshness, http_figures, memory, p1_extract, photos
+from bench import (
+    freshness,
+    http_figures,
+    memory,
+    p1_extract,
+    photos,
+    slow_clients,
+    worker_memory,
+)
 from bench.deploy import ServerConfig, start_backends
 from bench.profiling import Profiler
 from bench.runner import RESULTS, Row, Stopwatch, machine, render_table, write_json
 
-FIGURES = ("P1", "P2", "P3", "P4", "P5", "P6")
+FIGURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
 # The configuration that ships (api/gunicorn_conf.py) first: its figures fill the
 # table. The others are measured for P2-P4 only, to show why it ships; see
 # BENCHMARKS.md, "Worker class and counts".
@@ -83,7 +91,7 @@ def main(argv: list[str]) -> int:
         durations["P1"] = time.monotonic() - started
         print(f"  P1 done in {durations['P1']:.0f}s", flush=True)
 
-    if args.selected & {"P2", "P3", "P4", "P5", "P6"}:
+    if args.selected & {"P2", "P3", "P4", "P5", "P6", "P7", "P8"}:
         photos.ensure_pool()
         shutil.rmtree(WORKDIR, ignore_errors=True)
         WORKDIR.mkdir(parents=True)
@@ -197,6 +205,38 @@ def _server_figures(
         }
         durations["P6"] = time.monotonic() - started
         print(f"  P6 done in {durations['P6']:.0f}s", flush=True)
+    rows += _proxy_figures(args, backends, run_id, durations, details)
+    return rows
+
+
+def _proxy_figures(
+    args: argparse.Namespace,
+    backends: Any,
+    run_id: str,
+    durations: dict[str, float],
+    details: dict[str, Any],
+) -> list[Row]:
+    """P7 slow clients and P8 the worker's memory while verifying."""
+    rows: list[Row] = []
+    shipped = args.config_list[0]
+    if "P7" in args.selected:
+        started = time.monotonic()
+        slow = slow_clients.measure(
+            backends, shipped, reps=args.reps, warmup=args.warmup, run_id=run_id
+        )
+        rows += slow_clients.rows(slow, shipped)
+        details["P7"] = vars(slow)
+        durations["P7"] = time.monotonic() - started
+        print(f"  P7 done in {durations['P7']:.0f}s", flush=True)
+    if "P8" in args.selected:
+        started = time.monotonic()
+        mem = worker_memory.measure(
+            backends, shipped, reps=args.reps, warmup=args.warmup, run_id=run_id
+        )
+        rows += worker_memory.rows(mem)
+        details["P8"] = vars(mem)
+        durations["P8"] = time.monotonic() - started
+        print(f"  P8 done in {durations['P8']:.0f}s", flush=True)
     return rows
 
 

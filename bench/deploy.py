@@ -24,7 +24,7 @@ import requests
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 
-from devstack import servers
+from devstack import proxy, servers
 from devstack.servers import Backends
 from inlet import tokens
 from inlet.blobstore import key_for
@@ -142,6 +142,27 @@ class Deployment:
     ) -> servers.Service:
         env = {**self.env, **(extra or {})}
         return self.start(gunicorn_service(env, self.workdir / "api", config, app, "api"))
+
+    def proxied_api(
+        self,
+        config: ServerConfig,
+        app: str = "api.wsgi:app",
+        extra: Mapping[str, str] | None = None,
+    ) -> tuple[servers.Service, servers.Service]:
+        """The API as users meet it: nginx in front (devstack/proxy.py), image bytes
+        served by nginx from the store or its cache. Returns (api, proxy)."""
+        env = {"ACCEL_REDIRECT_PREFIX": proxy.ACCEL_PREFIX, **(extra or {})}
+        api = self.api(config, env, app)
+        front = proxy.proxy_service(
+            self.workdir / "proxy",
+            api_port=api.port,
+            s3_endpoint=self.settings.s3_endpoint,
+            # Every P4 round's images (about 480 MB) stay cached for its hit round.
+            cache_max_size="4g",
+            # As the official image's `worker_processes auto` on this 2-core machine.
+            workers=2,
+        )
+        return api, self.start(front)
 
     def floor_app(self, config: ServerConfig) -> servers.Service:
         return self.start(

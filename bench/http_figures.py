@@ -1,8 +1,9 @@
 """P2 ingest, P3 duplicate uploads and P4 serving, each against its floor.
 
 One deployment (bucket, prefixes) serves every gunicorn configuration measured; for
-each configuration the API and the floor app are started under the same gunicorn
-flags, and the load generator (`bench.load`, a separate process) drives 8 clients.
+each configuration the API (behind the front proxy, nginx, as users meet it) and the
+floor app are started under the same gunicorn flags, and the load generator
+(`bench.load`, a separate process) drives 8 clients.
 
 - P2: each client POSTs requests of 10 new photos (1-5 MB, about 30 MB a request) to
   `/v1/uploads/{token}`; the floor PUTs the same bytes straight to the S3 server,
@@ -10,9 +11,12 @@ flags, and the load generator (`bench.load`, a separate process) drives 8 client
   both, and no SDK's cost lands on one side only).
 - P3: the bodies of earlier P2 rounds again, every image already stored; the floor
   is `bench.floor_app`, which only parses the multipart and hashes each part.
-- P4: each client GETs the images it uploaded in a P2 round (each `get_passes`
-  times), from Inlet and straight from the S3 server (presigned); then conditional
-  GETs that end in 304, against Inlet and against the floor app.
+- P4: each client GETs the images it uploaded in a P2 round, through the proxy:
+  first when none is in nginx's cache (misses: the API decides, nginx streams from the
+  store), then again twice: the second request stores an image in the cache
+  (`proxy_cache_min_uses 2`), the third, timed, is a hit (reported apart); the floor GETs the
+  same objects straight from the S3 server (presigned). Then conditional GETs that
+  end in 304, against Inlet and against the floor app.
 
 The Celery worker is not running here: these figures are the API's own, and its
 tasks wait in this deployment's queue, which is deleted with the deployment.
@@ -42,8 +46,9 @@ class Plan:
     # Two 30 MB uploads per client: a round of P2 moves about 480 MB, several seconds.
     uploads_per_client: int = 2
     photos_per_upload: int = 10
-    # P4 fetches each image a client uploaded this many times, so a round lasts ~1 s too.
-    get_passes: int = 2
+    # P4 fetches each image a client uploaded this many times per round (1: a miss
+    # round is all misses, its hit round all hits).
+    get_passes: int = 1
     revalidations_per_client: int = 500
     deadline_s: float = 180.0
 
@@ -223,10 +228,19 @@ class HttpBench:
             }
 
         def inlet(index: int) -> Metrics:
+            # Never fetched before: every GET is a cache miss.
             ids = self._client_ids(srv.stored[index % len(srv.stored)])
             clients = [[load.Request("GET", f"/v1/images/{i}") for i in mine] for mine in ids]
             with self._profile("P4", srv.config, index, warmup):
                 return serve(self._load(srv.api_url, clients, 200))
+
+        def inlet_hit(index: int) -> Metrics:
+            # The same images again: nginx stores an image at its second request
+            # (proxy_cache_min_uses 2), untimed here; the timed pass is all hits.
+            ids = self._client_ids(srv.stored[index % len(srv.stored)])
+            clients = [[load.Request("GET", f"/v1/images/{i}") for i in mine] for mine in ids]
+            self._load(srv.api_url, clients, 200)
+            return serve(self._load(srv.api_url, clients, 200))
 
         def floor(index: int) -> Metrics:
             ids = self._client_ids(srv.stored[index % len(srv.stored)])
@@ -254,7 +268,9 @@ class HttpBench:
                 **result.cpu_metrics(),
             }
 
-        kept = alternate({"inlet": inlet, "floor": floor}, reps=reps, warmup=warmup)
+        kept = alternate(
+            {"inlet": inlet, "inlet_hit": inlet_hit, "floor": floor}, reps=reps, warmup=warmup
+        )
         not_modified = alternate(
             {
                 "inlet_304": lambda _: revalidations(srv.api_url, "/v1/images"),
@@ -324,15 +340,25 @@ def _run_config(
 ) -> ConfigResult:
     dep = bench.deployment
     result = ConfigResult(config)
-    api = dep.api(config, app=api_app)
+    # 8 clients against 2 x 3 upload slots would get 503s by design (admission, not
+    # throughput): one slot per request thread, so requests wait for a thread instead.
+    api, front = dep.proxied_api(
+        config, app=api_app, extra={"MAX_UPLOADS_IN_FLIGHT": str(config.threads)}
+    )
     floor_app = dep.floor_app(config)
     assert api.process is not None
+    assert front.process is not None
     assert floor_app.process is not None
     if bench.profiler is not None:
         bench.profiler.target(api)
-    bench.cpu_groups = {**backend_pids, "api": api.process.pid, "floor_app": floor_app.process.pid}
+    bench.cpu_groups = {
+        **backend_pids,
+        "api": api.process.pid,
+        "proxy": front.process.pid,
+        "floor_app": floor_app.process.pid,
+    }
     try:
-        srv = Servers(config, api.url, floor_app.url, dep.new_link(api))
+        srv = Servers(config, front.url, floor_app.url, dep.new_link(front))
         if "P2" in selected:
             result.figures["P2"] = bench.p2(srv, reps=reps, warmup=warmup)
         if selected & {"P3", "P4"}:
@@ -343,6 +369,7 @@ def _run_config(
             result.figures["P4"] = bench.p4(srv, reps=reps, warmup=warmup)
     finally:
         dep.stop(floor_app)
+        dep.stop(front)
         dep.stop(api)
     return result
 
@@ -362,7 +389,7 @@ def rows(primary: ConfigResult, plan: Plan) -> list[Row]:
                     summary(p2["inlet"], metric),
                     summary(p2["floor"], metric),
                     "S3 PUT",
-                    Target(min_ratio=0.7),
+                    Target(min_ratio=0.8),
                     note=f"gunicorn {label}; {plan.clients} clients x {plan.uploads_per_client} "
                     f"requests x {plan.photos_per_upload} new photos (about 30 MB a request)"
                     if metric == "MB/s"
@@ -378,19 +405,42 @@ def rows(primary: ConfigResult, plan: Plan) -> list[Row]:
                 summary(p3["inlet"], "MB/s"),
                 summary(p3["floor"], "MB/s"),
                 "parse+hash app",
-                Target(min_ratio=0.8),
+                Target(min_ratio=0.9),
+            )
+        )
+    if "P2" in figures and "P3" in figures:
+        out.append(
+            Row(
+                "P2 API CPU per MB of new upload",
+                "ms/MB",
+                _cpu_per_mb(figures["P2"]["inlet"], "api"),
+                _cpu_per_mb(figures["P3"]["floor"], "floor_app"),
+                "parse+hash app",
+                Target(max_ratio=1.3),
+                note="gunicorn processes only; nginx's own CPU is in the split below",
             )
         )
     if "P4" in figures:
         p4 = figures["P4"]
         out.append(
             Row(
-                "P4 serving MB/s",
+                "P4 serving MB/s, cache misses",
                 "MB/s",
                 summary(p4["inlet"], "MB/s"),
                 summary(p4["floor"], "MB/s"),
                 "S3 GET",
-                Target(min_ratio=0.8),
+                Target(min_ratio=1.0),
+                note="through nginx: the API decides, nginx streams from the store",
+            )
+        )
+        out.append(
+            Row(
+                "P4 serving MB/s, cache hits",
+                "MB/s",
+                summary(p4["inlet_hit"], "MB/s"),
+                summary(p4["floor"], "MB/s"),
+                "S3 GET",
+                note="reported apart, no target",
             )
         )
         out.append(
@@ -404,6 +454,10 @@ def rows(primary: ConfigResult, plan: Plan) -> list[Row]:
             )
         )
     return out
+
+
+def _cpu_per_mb(rounds: Sequence[Metrics], group: str) -> Summary:
+    return Summary.of([1000 * r[f"cpu:{group}"] / r["MB"] for r in rounds])
 
 
 def comparison(results: Sequence[ConfigResult]) -> list[dict[str, Any]]:

@@ -43,15 +43,19 @@ class Summary:
 
 @dataclass(frozen=True)
 class Target:
-    """`min_ratio`: Inlet / floor must reach it; `max_value`: Inlet must stay at or under."""
+    """`min_ratio`: Inlet / floor must reach it; `max_ratio`: Inlet / floor must stay at
+    or under it; `max_value`: Inlet must stay at or under."""
 
     min_ratio: float | None = None
     max_value: float | None = None
+    max_ratio: float | None = None
 
     @property
     def text(self) -> str:
         if self.min_ratio is not None:
             return f">= {self.min_ratio:g}x"
+        if self.max_ratio is not None:
+            return f"<= {self.max_ratio:g}x"
         if self.max_value is not None:
             return f"<= {self.max_value:g}"
         return "-"
@@ -59,6 +63,8 @@ class Target:
     def met(self, value: float, ratio: float | None) -> bool | None:
         if self.min_ratio is not None:
             return None if ratio is None else ratio >= self.min_ratio
+        if self.max_ratio is not None:
+            return None if ratio is None else ratio <= self.max_ratio
         if self.max_value is not None:
             return value <= self.max_value
         return None

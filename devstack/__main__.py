@@ -2,7 +2,9 @@
 
 Fresh, ephemeral Redis, S3 (moto) and search (osmem) servers on free loopback
 ports — never the machine's shared ones — then the API, a Celery worker, beat and
-Flower with the same commands as docker-compose.yml. Ctrl-C or SIGTERM stops all.
+Flower with the same commands as docker-compose.yml, and the front proxy (Debian's
+nginx with docker/nginx/inlet.conf.template) on $PORT, in front of the API as in
+compose. Ctrl-C or SIGTERM stops all.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from devstack import servers
+from devstack import proxy, servers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,27 +45,33 @@ def main() -> int:
         ):
             started.append(service.start())
         redis, s3, search = started
+        api_port = servers.free_port()
         env = servers.inlet_env(
             redis_url=f"redis://127.0.0.1:{redis.port}/0",
             s3_endpoint=s3.url,
             search_url=search.url,
             extra={
-                "GUNICORN_BIND": f"127.0.0.1:{port}",
-                "PORT": str(port),
+                "GUNICORN_BIND": f"127.0.0.1:{api_port}",
+                "PORT": str(api_port),
+                "ACCEL_REDIRECT_PREFIX": proxy.ACCEL_PREFIX,
                 "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
             },
         )
         api = servers.Service(
             "api",
             servers.command("api"),
-            port,
+            api_port,
             env=servers.with_metrics(env, workdir / "api"),
             log_path=workdir / "api.log",
             ready=servers.http_ok("/healthz"),
         )
         worker = servers.worker_service(env, workdir / "worker")
+        front = proxy.proxy_service(
+            workdir / "proxy", api_port=api_port, s3_endpoint=s3.url, port=port
+        )
         for service in (
             api,
+            front,
             worker,
             servers.beat_service(env, workdir / "beat"),
             servers.flower_service(env, workdir / "flower", flower_port),
@@ -71,7 +79,8 @@ def main() -> int:
             started.append(service.start(timeout=60))
         print(
             f"Inlet is running (logs in {workdir}):\n"
-            f"  API     http://127.0.0.1:{port}   (admin token: make token)\n"
+            f"  Inlet   http://127.0.0.1:{port}   (admin token: make token)\n"
+            f"  API     http://127.0.0.1:{api_port}   (itself, without the front proxy)\n"
             f"  Flower  http://127.0.0.1:{flower_port}\n"
             f"  Metrics {servers.metrics_url(api)}  {servers.metrics_url(worker)}\n"
             f"  Redis   {env['REDIS_URL']}\n"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import IO, BinaryIO, Protocol, cast
 from urllib.parse import urlsplit
 
@@ -120,6 +121,8 @@ class BlobStore(Protocol):
     def open(self, image_id: str, *, byte_range: str | None = None) -> BlobStream: ...
 
     def delete(self, image_id: str) -> None: ...
+
+    def presigned_get(self, image_id: str, expires: int) -> str: ...
 
     def iter_ids(self) -> Iterator[str]: ...
 
@@ -240,6 +243,13 @@ class S3BlobStore:
     def delete(self, image_id: str) -> None:
         with _translated(image_id):
             self.client.remove_object(bucket_name=self.bucket, object_name=key_for(image_id))
+
+    def presigned_get(self, image_id: str, expires: int) -> str:
+        """Path and query of a GET signed for ``expires`` s, locally (the region is
+        known). The signature covers the endpoint's host: the sender must send it."""
+        key, lifetime = key_for(image_id), timedelta(seconds=expires)
+        parts = urlsplit(self.client.presigned_get_object(self.bucket, key, lifetime))
+        return f"{parts.path}?{parts.query}"
 
     def iter_ids(self) -> Iterator[str]:
         with _translated():

@@ -88,6 +88,11 @@ class Settings:
     kibana_url: str = ""
     # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool.
     gunicorn_threads: int = 4
+    # The front proxy's internal location for image bytes (docker/nginx/inlet.conf.template).
+    # Set (compose, make dev, the end-to-end tests), the API only decides whether an image
+    # is served and hands the proxy a signed GET of the object (X-Accel-Redirect); empty,
+    # the API streams the bytes itself (no proxy in front).
+    accel_redirect_prefix: str = ""
 
     @property
     def production(self) -> bool:
@@ -150,6 +155,9 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
         self._validate_urls()
+        prefix = self.accel_redirect_prefix
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/") or " " in prefix):
+            raise ConfigError("ACCEL_REDIRECT_PREFIX must be a path like /_store, or empty")
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
 

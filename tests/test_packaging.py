@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from devstack import proxy
 from devstack.commands import PROCESS_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ GENERATED = {
 APP_SERVICES = ("api", "worker", "beat", "flower")
 LONG_RUNNING = (
     *APP_SERVICES,
+    "nginx",
     "redis",
     "minio",
     "elasticsearch",
@@ -51,7 +53,7 @@ LONG_RUNNING = (
     "grafana",
 )
 ONE_SHOT = ("secrets", "es-setup", "kibana-setup")
-MUST_BE_HEALTHCHECKED = ("api", "redis", "minio", "elasticsearch", "kibana")
+MUST_BE_HEALTHCHECKED = ("api", "nginx", "redis", "minio", "elasticsearch", "kibana")
 ASSIGNMENT = re.compile(r"^\s*(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
 SECRET_FILE = re.compile(r"/run/secrets/([a-z_]+)")
 # The users images run as when a service sets none (Dockerfile USER; Elastic's images).
@@ -440,8 +442,9 @@ def test_published_ports(services: dict[str, Any]) -> None:
         for name, service in services.items()
         for port in service.get("ports", [])
     }
+    # The front proxy is the public port; the API is reachable on the compose network only.
     assert published == {
-        ("api", 8000): 8000,
+        ("nginx", 8080): 8000,
         ("flower", 5555): 5555,
         ("kibana", 5601): 5601,
         ("minio", 9001): 9001,
@@ -483,6 +486,78 @@ def test_images_exist_today_and_are_pinned(services: dict[str, Any]) -> None:
     assert tags["kibana-setup"] == tags["es-setup"]
     assert re.fullmatch(r"3\.\d+\.\d+-slim-\w+", tags["secrets"])
     assert tags["kibana"] == tags["elasticsearch"]
+    assert images["nginx"].startswith("nginx:")
+    assert re.fullmatch(r"1\.\d+\.\d+-alpine", tags["nginx"])
+
+
+# --- the front proxy -----------------------------------------------------------------
+
+
+def _store_values(envsh: Path, s3_endpoint: str) -> dict[str, str]:
+    """What docker/nginx/store.envsh exports for ``s3_endpoint``, run here with sh."""
+    result = subprocess.run(
+        [_tool("sh"), "-c", f'. "{envsh}" && env'],
+        env={"PATH": os.environ.get("PATH", ""), "S3_ENDPOINT": s3_endpoint},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    pairs = (line.partition("=") for line in result.stdout.splitlines())
+    return {k: v for k, _, v in pairs if k.startswith("INLET_STORE_")}
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://minio:9000", "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9"]
+)
+def test_compose_finds_the_store_as_devstack_does(services: dict[str, Any], endpoint: str) -> None:
+    mounts = {m["target"]: m for m in services["nginx"]["volumes"]}
+    envsh = Path(mounts["/docker-entrypoint.d/15-inlet-store.envsh"]["source"])
+    # The image's entrypoint sources only executable *.envsh files.
+    assert os.access(envsh, os.X_OK)
+    assert _store_values(envsh, endpoint) == proxy.store_values(endpoint)
+
+
+def test_the_compose_proxy_config_is_valid_nginx(services: dict[str, Any], tmp_path: Path) -> None:
+    service = services["nginx"]
+    mounts = {m["target"]: m for m in service["volumes"]}
+    template = Path(mounts["/etc/nginx/templates/default.conf.template"]["source"])
+    assert template == proxy.TEMPLATE
+    env = service["environment"]
+    values = {k: v for k, v in env.items() if re.fullmatch(env["NGINX_ENVSUBST_FILTER"] + ".*", k)}
+    values |= proxy.store_values(env["S3_ENDPOINT"])
+    # Paths of the container, moved under tmp_path; upstream names resolved locally.
+    values |= {
+        "INLET_CACHE_DIR": str(tmp_path / "cache"),
+        "INLET_ACCESS_LOG": str(tmp_path / "access.log"),
+        "INLET_LISTEN": "127.0.0.1:9",
+        "INLET_API_UPSTREAM": "127.0.0.1:8000",
+        "INLET_STORE_HOST": "127.0.0.1:9000",
+    }
+    (tmp_path / "inlet.conf").write_text(proxy.render(values))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log stderr; events {{}}\n"
+        f"http {{ include {tmp_path}/inlet.conf; }}\n"
+    )
+    check = subprocess.run(
+        [proxy.find_nginx(), "-t", "-p", str(tmp_path), "-c", "nginx.conf"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_the_api_behind_the_proxy_serves_through_it(services: dict[str, Any]) -> None:
+    api, nginx = services["api"], services["nginx"]
+    assert api["environment"]["ACCEL_REDIRECT_PREFIX"] == proxy.ACCEL_PREFIX
+    assert f'location ~ "^{proxy.ACCEL_PREFIX}/' in proxy.TEMPLATE.read_text()
+    # X-Real-IP is believed from the proxy's address only.
+    address = nginx["networks"]["default"]["ipv4_address"]
+    assert api["environment"]["FORWARDED_ALLOW_IPS"] == address
+    assert nginx["environment"]["INLET_API_UPSTREAM"] == "api:8000"
+    assert nginx["depends_on"]["api"]["condition"] == "service_healthy"
 
 
 def test_elasticsearch_client_is_not_newer_than_the_server(services: dict[str, Any]) -> None:

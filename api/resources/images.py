@@ -23,6 +23,8 @@ from search.indices import IndexNames
 IMMUTABLE = "public, max-age=31536000, immutable"
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# The front proxy sends the signed GET at once; a minute covers clock skew, not reuse.
+PRESIGN_SECONDS = 60
 
 
 def etag_for(image_id: str) -> str:
@@ -90,11 +92,37 @@ class ImageResource:
         self.states = states
         self.dispatcher = dispatcher
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+    def _not_modified(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> bool:
+        """A matching If-None-Match: 304 from the id alone, no backend asked."""
+        if not if_none_match(req.get_header("If-None-Match"), etag_for(image_id)):
+            return False
         _immutable_headers(resp, image_id)
-        if if_none_match(req.get_header("If-None-Match"), resp.etag or ""):
-            resp.status = falcon.HTTP_304
+        resp.status = falcon.HTTP_304
+        return True
+
+    def _accel_redirect(self, resp: falcon.Response, image_id: str) -> bool:
+        """Behind the front proxy: decide, and let the proxy stream the bytes.
+
+        The answer comes from Redis (the dedup SET; the rejection marker) and only
+        when Redis does not know the id from the store, since the SET is an index,
+        not the truth. The proxy's internal location adds the image headers, serves
+        ranges and keeps its cache: a deleted or rejected image never gets here.
+        """
+        prefix = self.settings.accel_redirect_prefix
+        if not prefix:
+            return False
+        if image_id not in self.hashes and (
+            self.states.rejection(image_id) is not None or not self.blobs.exists(image_id)
+        ):
+            raise _no_image(image_id, self.states)
+        signed = self.blobs.presigned_get(image_id, PRESIGN_SECONDS)
+        resp.set_header("X-Accel-Redirect", f"{prefix}/{image_id}{signed}")
+        return True
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        if self._not_modified(req, resp, image_id) or self._accel_redirect(resp, image_id):
             return
+        _immutable_headers(resp, image_id)
         byte_range = single_range(req.get_header("Range"))
         try:
             blob = self.blobs.open(image_id, byte_range=byte_range)
@@ -116,10 +144,9 @@ class ImageResource:
         resp.stream = blob.iter_chunks()
 
     def on_head(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        _immutable_headers(resp, image_id)
-        if if_none_match(req.get_header("If-None-Match"), resp.etag or ""):
-            resp.status = falcon.HTTP_304
+        if self._not_modified(req, resp, image_id) or self._accel_redirect(resp, image_id):
             return
+        _immutable_headers(resp, image_id)
         try:
             info = self.blobs.head(image_id)
         except FileNotFoundError:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from falcon import testing
@@ -9,7 +10,10 @@ from falcon import testing
 from api.app import create_app
 from devstack.servers import free_port
 from inlet.blobstore import S3BlobStore, make_s3_client
+from inlet.dedup import HashIndex
+from inlet.outcomes import Refusal
 from inlet.settings import Settings
+from inlet.verification import ImageStates, Rejection
 from tests.http import assert_problem, multipart
 from tests.images import make_image
 
@@ -134,3 +138,57 @@ def test_head_of_a_missing_image_is_the_404_of_get(client: testing.TestClient) -
     head = client.simulate_head(f"/v1/images/{missing}")
     assert (got.status_code, head.status_code) == (404, 404)
     assert head.headers["content-type"] == got.headers["content-type"] == "application/problem+json"
+
+
+def _behind_the_proxy(settings: Settings, redis_client: Any) -> tuple[testing.TestClient, str]:
+    """The API as compose runs it, on a store that cannot be reached."""
+    dead = S3BlobStore(
+        make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "us-east-1"), "dead-store"
+    )
+    proxied = settings.replace(accel_redirect_prefix="/_store")
+    return testing.TestClient(create_app(proxied, redis=redis_client, blobs=dead)), "dead-store"
+
+
+def test_behind_the_proxy_a_known_id_is_redirected_without_asking_the_store(
+    settings: Settings, redis_client: Any
+) -> None:
+    client, bucket = _behind_the_proxy(settings, redis_client)
+    image_id = "b" * 64
+    HashIndex(redis_client, settings.redis_prefix).add(image_id)
+    for method in (client.simulate_get, client.simulate_head):
+        result = method(f"/v1/images/{image_id}")
+        assert result.status_code == 200
+        target = urlsplit(result.headers["x-accel-redirect"])
+        assert target.path == f"/_store/{image_id}/{bucket}/bb/bb/{image_id}"
+        assert "X-Amz-Signature=" in target.query
+        assert "X-Amz-Expires=60" in target.query
+        assert result.content == b""
+
+
+def test_behind_the_proxy_an_unknown_id_is_asked_of_the_store(
+    settings: Settings, redis_client: Any
+) -> None:
+    client, _ = _behind_the_proxy(settings, redis_client)
+    # The SET is an index, not the truth: an id it does not hold is looked up.
+    assert_problem(client.simulate_get(f"/v1/images/{'c' * 64}"), 503, "unavailable")
+
+
+def test_behind_the_proxy_a_rejected_image_is_410_from_redis_alone(
+    settings: Settings, redis_client: Any
+) -> None:
+    client, _ = _behind_the_proxy(settings, redis_client)
+    image_id = "d" * 64
+    states = ImageStates(redis_client, settings.redis_prefix)
+    states.mark_rejected(image_id, Rejection(Refusal.UNDECODABLE, "truncated JPEG"))
+    doc = assert_problem(client.simulate_get(f"/v1/images/{image_id}"), 410)
+    assert doc["state"] == "rejected"
+    assert client.simulate_head(f"/v1/images/{image_id}").status_code == 410
+
+
+def test_directly_the_api_streams_the_bytes_itself(
+    client: testing.TestClient, stored_image: tuple[str, bytes]
+) -> None:
+    image_id, data = stored_image
+    result = client.simulate_get(f"/v1/images/{image_id}")
+    assert "x-accel-redirect" not in result.headers
+    assert result.content == data

@@ -54,6 +54,7 @@ def test_make_dev_runs_everything_and_stops_on_sigterm(tmp_path: Path) -> None:
             "moto_server",
             "osmem-server",
             "gunicorn",
+            "nginx",
             "worker",
             "beat",
             "flower",

@@ -1,6 +1,8 @@
-"""Inlet deployments for the end-to-end tests: gunicorn and a Celery worker as real
-subprocesses in front of real servers. Each test module gets a fresh deployment
-(its own bucket, key prefix and indices), so statistics start from zero."""
+"""Inlet deployments for the end-to-end tests: nginx (the front proxy), gunicorn and a
+Celery worker as real subprocesses in front of real servers. Each test module gets a
+fresh deployment (its own bucket, key prefix and indices), so statistics start from
+zero. Tests talk to the proxy, as users do (`Stack.url`); `Stack.api_url` is the API
+itself, for the tests that prove it is safe without the proxy."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any, Literal, TypeVar
 import pytest
 import requests
 
-from devstack import servers
+from devstack import proxy, servers
 from devstack.servers import Backends
 from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
@@ -39,6 +41,7 @@ class Stack:
     workdir: Path
     api: servers.Service
     worker: servers.Service
+    proxy: servers.Service
     session: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -59,8 +62,17 @@ class Stack:
         s = self.settings
         return Context(s, make_blob_store(s), make_client(s), make_redis(s))
 
+    @property
+    def api_url(self) -> str:
+        """The API without the proxy in front."""
+        return self.api.url
+
     def access_log(self) -> str:
         path = self.workdir / "api" / "access.log"
+        return path.read_text() if path.exists() else ""
+
+    def proxy_log(self) -> str:
+        path = self.workdir / "proxy" / "access.log"
         return path.read_text() if path.exists() else ""
 
 
@@ -108,6 +120,7 @@ def start_stack(
     search_url: str | None = None,
     extra: dict[str, str] | None = None,
     api_extra: dict[str, str] | None = None,
+    proxy_body_timeout: str = "30s",
 ) -> Stack:
     """A deployment; ``extra`` is environment for every process, ``api_extra`` for the
     API only (e.g. a broker it cannot reach)."""
@@ -130,22 +143,34 @@ def start_stack(
             "RECONCILE_INTERVAL": "3600",
             "WEB_CONCURRENCY": "2",
             "INLET_TEST_MARKERS": str(workdir / "markers"),
+            "ACCEL_REDIRECT_PREFIX": proxy.ACCEL_PREFIX,
             **(extra or {}),
         },
     )
     settings = Settings.from_env(env)
-    api = servers.api_service({**env, **(api_extra or {})}, workdir / "api").start()
+    started: list[servers.Service] = []
     try:
+        api = servers.api_service({**env, **(api_extra or {})}, workdir / "api").start()
+        started.append(api)
+        front = proxy.proxy_service(
+            workdir / "proxy",
+            api_port=api.port,
+            s3_endpoint=backends.s3_endpoint,
+            body_timeout=proxy_body_timeout,
+        ).start()
+        started.append(front)
         worker = servers.worker_service(env, workdir / "worker", app=E2E_WORKER).start()
     except BaseException:
-        api.stop()
+        for service in reversed(started):
+            service.stop()
         raise
-    return Stack(api.url, settings, env, workdir, api, worker)
+    return Stack(front.url, settings, env, workdir, api, worker, front)
 
 
 def stop_stack(stack: Stack) -> None:
     stack.session.close()
     stack.worker.stop()
+    stack.proxy.stop()
     stack.api.stop()
     settings = stack.settings
     redis = make_redis(settings)

@@ -31,8 +31,9 @@ def stack(backends: Backends) -> Iterator[Stack]:
 
 
 def raw_request(stack: Stack, head: str, body: bytes, *, close: bool) -> tuple[bytes, float]:
-    """Send ``head`` and ``body`` on a raw socket; half-close or stall; the answer."""
-    port = urllib.parse.urlsplit(stack.url).port
+    """Send ``head`` and ``body`` on a raw socket to the API itself (the proxy would
+    buffer the body: these tests prove the API is safe without it); the answer."""
+    port = urllib.parse.urlsplit(stack.api_url).port
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port or 80), timeout=30) as sock:
         sock.sendall(head.encode() + body)
