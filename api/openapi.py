@@ -11,42 +11,11 @@ import falcon
 
 from api import openapi_console, schemas
 from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE
-
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
-
-
-def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"summary": summary, "responses": responses, **extra}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string"},
-    }
-
-
-def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
+from api.openapi_parts import ADMIN, PROBLEM, json_response, op, path_param, query_param
 
 _UPLOAD_RESPONSES = {
-    "201": _json({"$ref": "#/components/schemas/UploadResult"}, "Every file was accepted"),
-    "207": _json({"$ref": "#/components/schemas/UploadResult"}, "Some files were accepted"),
+    "201": json_response({"$ref": "#/components/schemas/UploadResult"}, "Every file was accepted"),
+    "207": json_response({"$ref": "#/components/schemas/UploadResult"}, "Some files were accepted"),
     "400": PROBLEM,
     "401": PROBLEM,
     "403": PROBLEM,
@@ -67,19 +36,19 @@ _REJECTED = {
 }
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/healthz": {"get": _op("Liveness", {"200": _json({"type": "object"})})},
+    "/healthz": {"get": op("Liveness", {"200": json_response({"type": "object"})})},
     "/readyz": {
-        "get": _op(
+        "get": op(
             "Readiness of Redis, the blob store and the search server",
-            {"200": _json({"type": "object"}), "503": PROBLEM},
+            {"200": json_response({"type": "object"}), "503": PROBLEM},
         )
     },
-    "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})})},
+    "/openapi.json": {"get": op("This document", {"200": json_response({"type": "object"})})},
     "/v1/links": {
-        "post": _op(
+        "post": op(
             "Create an expiring upload link",
             {
-                "201": _json(
+                "201": json_response(
                     {
                         "allOf": [
                             schemas.LINK,
@@ -129,20 +98,20 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/v1/links/{link_id}": {
-        "parameters": [_path_param("link_id", "The link's id")],
-        "get": _op(
+        "parameters": [path_param("link_id", "The link's id")],
+        "get": op(
             "A link's state",
-            {"200": _json(schemas.LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            {"200": json_response(schemas.LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
             security=ADMIN,
         ),
-        "delete": _op(
+        "delete": op(
             "Revoke a link",
-            {"200": _json(schemas.LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
+            {"200": json_response(schemas.LINK), "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
             security=ADMIN,
         ),
     },
     "/v1/uploads": {
-        "post": _op(
+        "post": op(
             "Upload images with the link token in the Authorization header",
             _UPLOAD_RESPONSES,
             security=[{"linkToken": []}],
@@ -150,18 +119,18 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/v1/uploads/{token}": {
-        "parameters": [_path_param("token", "The upload link's token")],
-        "post": _op(
+        "parameters": [path_param("token", "The upload link's token")],
+        "post": op(
             "Upload images through a link", _UPLOAD_RESPONSES, requestBody=schemas.UPLOAD_BODY
         ),
         "get": REDIRECT_TO_PAGE,
     },
     **LINK_HOLDER_PATHS,
     "/v1/images": {
-        "get": _op(
+        "get": op(
             "Search image metadata (cursor-paginated)",
             {
-                "200": _json(
+                "200": json_response(
                     {
                         "type": "object",
                         "properties": {
@@ -176,23 +145,23 @@ PATHS: dict[str, dict[str, Any]] = {
             },
             security=ADMIN,
             parameters=[
-                _query("make", "Camera make, exact"),
-                _query("model", "Camera model, exact"),
-                _query("format", "Pillow format name, e.g. JPEG"),
-                _query("taken_from", "Captured at or after (RFC 3339 or date)"),
-                _query("taken_to", "Captured at or before"),
-                _query("uploaded_from", "Uploaded at or after"),
-                _query("uploaded_to", "Uploaded at or before"),
-                _query("near", "lat,lon"),
-                _query("radius_km", "Radius around near", {"type": "number"}),
-                _query("limit", "Page size (1-100)", {"type": "integer"}),
-                _query("cursor", "next_cursor of the previous page"),
+                query_param("make", "Camera make, exact"),
+                query_param("model", "Camera model, exact"),
+                query_param("format", "Pillow format name, e.g. JPEG"),
+                query_param("taken_from", "Captured at or after (RFC 3339 or date)"),
+                query_param("taken_to", "Captured at or before"),
+                query_param("uploaded_from", "Uploaded at or after"),
+                query_param("uploaded_to", "Uploaded at or before"),
+                query_param("near", "lat,lon"),
+                query_param("radius_km", "Radius around near", {"type": "number"}),
+                query_param("limit", "Page size (1-100)", {"type": "integer"}),
+                query_param("cursor", "next_cursor of the previous page"),
             ],
         )
     },
     "/v1/images/{image_id}": {
-        "parameters": [_path_param("image_id", "SHA-256 of the image bytes")],
-        "get": _op(
+        "parameters": [path_param("image_id", "SHA-256 of the image bytes")],
+        "get": op(
             "The image bytes (Range and If-None-Match supported)",
             {
                 "200": {"description": "The image", "content": {"image/*": {}}},
@@ -204,23 +173,23 @@ PATHS: dict[str, dict[str, Any]] = {
                 "503": PROBLEM,
             },
         ),
-        "head": _op(
+        "head": op(
             "The image's headers",
             {"200": {"description": "OK"}, "304": {"description": "Not modified"}, "404": PROBLEM},
         ),
-        "delete": _op(
+        "delete": op(
             "Delete an image: blob, dedup entry and metadata",
             {"204": {"description": "Deleted"}, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
             security=ADMIN,
         ),
     },
     "/v1/images/{image_id}/metadata": {
-        "parameters": [_path_param("image_id", "SHA-256 of the image bytes")],
-        "get": _op(
+        "parameters": [path_param("image_id", "SHA-256 of the image bytes")],
+        "get": op(
             "Extracted metadata",
             {
-                "200": _json(schemas.METADATA),
-                "202": _json(
+                "200": json_response(schemas.METADATA),
+                "202": json_response(
                     {
                         "type": "object",
                         "properties": {
@@ -238,10 +207,10 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/v1/failures": {
-        "get": _op(
+        "get": op(
             "Tasks that failed for good (dead letters), newest first",
             {
-                "200": _json(
+                "200": json_response(
                     {
                         "type": "object",
                         "properties": {
@@ -258,14 +227,14 @@ PATHS: dict[str, dict[str, Any]] = {
                 "403": PROBLEM,
             },
             security=ADMIN,
-            parameters=[_query("limit", "At most this many (1-1000)", {"type": "integer"})],
+            parameters=[query_param("limit", "At most this many (1-1000)", {"type": "integer"})],
         )
     },
     "/v1/stats": {
-        "get": _op(
+        "get": op(
             "Statistics: formats, top cameras, uploads per day",
             {
-                "200": _json(schemas.STATS),
+                "200": json_response(schemas.STATS),
                 "400": PROBLEM,
                 "401": PROBLEM,
                 "403": PROBLEM,
@@ -273,8 +242,8 @@ PATHS: dict[str, dict[str, Any]] = {
             },
             security=ADMIN,
             parameters=[
-                _query("tz", "IANA time zone for uploads_per_day (default UTC)"),
-                _query("link_id", "Only the images and uploads of this link"),
+                query_param("tz", "IANA time zone for uploads_per_day (default UTC)"),
+                query_param("link_id", "Only the images and uploads of this link"),
             ],
         )
     },
