@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,20 +77,25 @@ def proxy_service(
     *,
     api_port: int,
     s3_endpoint: str,
+    more_api_ports: Sequence[int] = (),
     port: int | None = None,
     max_body: str = "1g",
     cache_max_size: str = "256m",
     body_timeout: str = "30s",
     workers: int = 1,
 ) -> Service:
-    """nginx on 127.0.0.1:``port`` in front of the API on ``api_port``."""
+    """nginx on 127.0.0.1:``port`` in front of the API on ``api_port`` (and, balanced
+    across them, ``more_api_ports``)."""
     port = port or free_port()
     workdir = workdir.resolve()
     for sub in ("tmp", "cache"):
         (workdir / sub).mkdir(parents=True, exist_ok=True)
     values = {
         "INLET_LISTEN": f"127.0.0.1:{port}",
-        "INLET_API_UPSTREAM": f"127.0.0.1:{api_port}",
+        # The template has one `server ${INLET_API_UPSTREAM};` line; more servers join it.
+        "INLET_API_UPSTREAM": ";\n    server ".join(
+            f"127.0.0.1:{p}" for p in (api_port, *more_api_ports)
+        ),
         "INLET_CACHE_DIR": str(workdir / "cache"),
         "INLET_CACHE_MAX_SIZE": cache_max_size,
         "INLET_MAX_BODY": max_body,

@@ -42,6 +42,8 @@ class Stack:
     api: servers.Service
     worker: servers.Service
     proxy: servers.Service
+    # More API processes and workers on the same backends (start_stack's ``replicas``).
+    replicas: list[servers.Service] = field(default_factory=list)
     session: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -121,9 +123,11 @@ def start_stack(
     extra: dict[str, str] | None = None,
     api_extra: dict[str, str] | None = None,
     proxy_body_timeout: str = "30s",
+    replicas: int = 1,
 ) -> Stack:
     """A deployment; ``extra`` is environment for every process, ``api_extra`` for the
-    API only (e.g. a broker it cannot reach)."""
+    API only (e.g. a broker it cannot reach); ``replicas`` API servers (gunicorn
+    masters) behind the one proxy and as many workers."""
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
     workdir = backends.workdir / tag
     (workdir / "markers").mkdir(parents=True)
@@ -150,28 +154,35 @@ def start_stack(
     settings = Settings.from_env(env)
     started: list[servers.Service] = []
     try:
-        api = servers.api_service({**env, **(api_extra or {})}, workdir / "api").start()
-        started.append(api)
+        apis = [
+            servers.api_service({**env, **(api_extra or {})}, workdir / f"api{n or ''}").start()
+            for n in range(replicas)
+        ]
+        started += apis
         front = proxy.proxy_service(
             workdir / "proxy",
-            api_port=api.port,
+            api_port=apis[0].port,
+            more_api_ports=[a.port for a in apis[1:]],
             s3_endpoint=backends.s3_endpoint,
             body_timeout=proxy_body_timeout,
         ).start()
         started.append(front)
-        worker = servers.worker_service(env, workdir / "worker", app=E2E_WORKER).start()
+        for n in range(replicas):
+            worker_dir = workdir / f"worker{n or ''}"
+            started.append(servers.worker_service(env, worker_dir, app=E2E_WORKER).start())
     except BaseException:
         for service in reversed(started):
             service.stop()
         raise
-    return Stack(front.url, settings, env, workdir, api, worker, front)
+    worker = started[replicas + 1]
+    extra_services = apis[1:] + started[replicas + 2 :]
+    return Stack(front.url, settings, env, workdir, apis[0], worker, front, extra_services)
 
 
 def stop_stack(stack: Stack) -> None:
     stack.session.close()
-    stack.worker.stop()
-    stack.proxy.stop()
-    stack.api.stop()
+    for service in (stack.worker, stack.proxy, stack.api, *stack.replicas):
+        service.stop()
     settings = stack.settings
     redis = make_redis(settings)
     for key in redis.scan_iter(f"{settings.redis_prefix}:*"):
