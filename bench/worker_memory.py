@@ -12,9 +12,7 @@ the front proxy; a thread samples the RSS of every process under the worker ever
 from __future__ import annotations
 
 import io
-import struct
 import time
-import zlib
 from dataclasses import dataclass, field
 
 import psutil
@@ -25,26 +23,11 @@ from bench.deploy import Backends, ServerConfig, deployment
 from bench.memory import SAMPLE_S
 from bench.runner import Row, Summary, Target
 from inlet.settings import Settings
+from tests.images import png_of_zeros
 
 MiB = 1024 * 1024
 DECIDE_LIMIT_S = 120.0
 FRAMES = 100
-
-
-def bomb_png(width: int, height: int) -> bytes:
-    """A small file that decodes to width x height RGBA pixels (4 bytes each)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body).to_bytes(4, "big")
-        return struct.pack(">I", len(body)) + kind + body + crc
-
-    packer = zlib.compressobj(6)
-    row = b"\x00" * (width * 4 + 1)
-    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    )
 
 
 def hundred_frame_gif(salt: str, size: int = 800) -> bytes:
@@ -122,7 +105,7 @@ def measure(
         result = Result(Settings.from_env(dep.env).worker_memory_limit / MiB)
         with requests.Session() as session:
             for index in range(warmup + reps):
-                bomb = bomb_png(10_000, 10_000 - index)
+                bomb = png_of_zeros(10_000, 10_000 - index)
                 gif = hundred_frame_gif(f"{run_id}/{index}")
                 for key, data in (("bomb", bomb), ("gif", gif)):
                     peak, outcome = _verify(session, front.url, token, data, worker.process.pid)

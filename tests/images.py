@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import random
+import struct
+import zlib
 
 from PIL import ExifTags, Image
 
@@ -72,3 +74,19 @@ def make_image(
         im = im.convert("P")
     im.save(buf, format=fmt, **kwargs)
     return buf.getvalue()
+
+
+def png_of_zeros(width: int, height: int) -> bytes:
+    """A small file that decodes to width x height RGBA pixels (4 bytes each)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (width * 4 + 1)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )

@@ -5,8 +5,6 @@ never served, never counted, visible as rejected, refused if it comes again."""
 from __future__ import annotations
 
 import hashlib
-import struct
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +15,7 @@ from devstack.servers import Backends
 from inlet.clients import make_blob_store, make_redis
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.http import bearer, multipart
-from tests.images import make_image
+from tests.images import make_image, png_of_zeros
 from tests.support import hash_count
 
 pytestmark = pytest.mark.e2e
@@ -63,22 +61,6 @@ def corrupt_jpeg() -> bytes:
     for offset in range(scan + 200, len(data) - 200, 50):
         data[offset] = 0xFF
     return bytes(data)
-
-
-def png_of_zeros(width: int, height: int) -> bytes:
-    """A small file that decodes to width x height RGBA pixels (4 bytes each)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body).to_bytes(4, "big")
-        return struct.pack(">I", len(body)) + kind + body + crc
-
-    packer = zlib.compressobj(9)
-    row = b"\x00" * (width * 4 + 1)
-    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    )
 
 
 def test_a_good_image_becomes_ready(stack: Stack) -> None:
