@@ -41,6 +41,11 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
 ) -> None:
     link = stack.new_link()
     data = make_image("PNG", seed=801 + stall_seconds)
+    kept = make_image("PNG", seed=851 + stall_seconds)
+    kept_answer = upload(stack.new_link(), kept)
+    assert kept_answer.status_code == 201, kept_answer.text
+    kept_url = f"{stack.url}{kept_answer.json()['images'][0]['url']}"
+    eventually(lambda: stack.get("/v1/stats").json()["totals"]["images"] > 0, timeout=60)
     before = stack.get("/v1/stats").json()["totals"]
     with paused(store):
         stalled_at = time.monotonic()
@@ -55,6 +60,11 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
         assert ready.status_code == 503
         assert ready.json()["checks"]["s3"] == "down"
         assert ready_took < 3
+        served, served_took = timed(lambda: requests.get(kept_url, timeout=60))
+        assert served.status_code in (502, 504)  # the proxy's problem, not a hang
+        assert served.headers["content-type"] == "application/problem+json"
+        assert int(served.headers["retry-after"]) > 0
+        assert served_took < 20
         time.sleep(max(0.0, stall_seconds - (time.monotonic() - stalled_at)))
     used = stack.get(f"/v1/links/{link['id']}").json()["used"]
     assert used == 0  # the refused upload gave its reservation back
