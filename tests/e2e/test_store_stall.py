@@ -53,9 +53,9 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
         assert answer.status_code == 503, answer.text
         assert answer.headers["content-type"] == "application/problem+json"
         assert int(answer.headers["retry-after"]) > 0
-        assert took < 8
+        assert took < 15  # seconds (a 5 s read timeout), not minutes
         health, health_took = timed(lambda: requests.get(f"{stack.url}/healthz", timeout=10))
-        assert (health.status_code, health_took < 1) == (200, True)
+        assert (health.status_code, health_took < 3) == (200, True)
         ready, ready_took = timed(lambda: requests.get(f"{stack.url}/readyz", timeout=10))
         assert ready.status_code == 503
         assert ready.json()["checks"]["s3"] == "down"
