@@ -59,7 +59,7 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
         ready, ready_took = timed(lambda: requests.get(f"{stack.url}/readyz", timeout=10))
         assert ready.status_code == 503
         assert ready.json()["checks"]["s3"] == "down"
-        assert ready_took < 3
+        assert ready_took < 4  # READY_TIMEOUT is 2 s; the rest is a loaded machine
         served, served_took = timed(lambda: requests.get(kept_url, timeout=60))
         assert served.status_code in (502, 504)  # the proxy's problem, not a hang
         assert served.headers["content-type"] == "application/problem+json"
