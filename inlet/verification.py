@@ -82,6 +82,10 @@ class ImageStates:
         """An image deleted by an admin: verified again if it is ever uploaded again."""
         self.redis.srem(self.ready_key, image_id)
 
+    def attempt_survived(self, image_id: str) -> None:
+        """Take back an attempt that ended with an exception rather than a dead process."""
+        self.redis.decr(self._attempts_key(image_id))
+
     def attempt(self, image_id: str) -> int:
         """Count one more delivery of this image's verification; the count so far."""
         key = self._attempts_key(image_id)

@@ -18,13 +18,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from inlet import deadletter
 from inlet.blobstore import StoreUnavailable
 from inlet.dispatch import UploadEvent
-from inlet.outcomes import Refusal, State
+from inlet.outcomes import State
 from inlet.settings import Settings
-from inlet.verification import Rejection
 from search.errors import SearchUnavailable
 from tasks import metrics, pipeline
 from tasks.context import Context, context_for
-from tasks.verify import reject
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +81,11 @@ def record_failure(task: Any, task_id: str, args: Any, kwargs: Any, exc: BaseExc
 def index_image(self: InletTask, image_id: str) -> None:
     try:
         pipeline.index_image(self.ctx, image_id)
-    except SoftTimeLimitExceeded:
+    except SoftTimeLimitExceeded as exc:
         if self.ctx.states.state(image_id) is State.PENDING:
-            detail = "decoding it took longer than the task time limit"
-            reject(self.ctx, image_id, Rejection(Refusal.UNDECODABLE, detail))
-            return
+            # Not the decode (tasks.verify rejects an image whose decode is too slow):
+            # reading it from a slow store took the time. Transient: try again later.
+            raise self.retry(exc=StoreUnavailable(f"reading {image_id} took too long")) from exc
         log.error("metadata extraction of %s exceeded its time limit", image_id)
         pipeline.index_without_metadata(self.ctx, image_id, pipeline.TIME_LIMIT_NOTE)
         record_failure(

@@ -13,6 +13,9 @@ import contextlib
 import logging
 import shutil
 import tempfile
+from typing import IO
+
+from celery.exceptions import SoftTimeLimitExceeded
 
 from inlet.images import ImageRejected, verify
 from inlet.outcomes import Refusal, State
@@ -26,37 +29,55 @@ SPOOL_MEMORY = 1024 * 1024
 
 
 def verified(ctx: Context, image_id: str, fmt: str) -> bool:
-    """True when the image is (or now becomes) ready; False when it is rejected."""
+    """True when the image is (or now becomes) ready; False when it is rejected.
+
+    Reading the bytes comes first and is not counted: a store outage is a transient
+    error (the task retries), never a reason to reject an image. Only a delivery that
+    started decoding and never came back (its process died) counts as an attempt.
+    """
     states = ctx.states
     state = states.state(image_id)
     if state is not State.PENDING:
         return state is State.READY
-    attempts = states.attempt(image_id)
-    if attempts > ctx.settings.verify_max_attempts:
-        detail = f"decoding it ended its worker process {attempts - 1} times"
-        reject(ctx, image_id, Rejection(Refusal.UNDECODABLE, detail))
-        return False
-    try:
-        _decode_all(ctx, image_id, fmt)
-    except ImageRejected as exc:
-        reject(ctx, image_id, Rejection(exc.reason, exc.detail))
-        return False
-    except MemoryError:
-        detail = "decoding it needs more memory than a worker may use"
-        reject(ctx, image_id, Rejection(Refusal.TOO_MANY_PIXELS, detail))
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
+        _download(ctx, image_id, spool)
+        rejection = _decode_counted(ctx, image_id, fmt, spool)
+    if rejection is not None:
+        reject(ctx, image_id, rejection)
         return False
     states.mark_ready(image_id)
     return True
 
 
-def _decode_all(ctx: Context, image_id: str, fmt: str) -> None:
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
-        blob = ctx.blobs.open(image_id)
-        try:
-            shutil.copyfileobj(blob, spool, 256 * 1024)
-        finally:
-            blob.close()
+def _download(ctx: Context, image_id: str, spool: IO[bytes]) -> None:
+    blob = ctx.blobs.open(image_id)
+    try:
+        shutil.copyfileobj(blob, spool, 256 * 1024)
+    finally:
+        blob.close()
+
+
+def _decode_counted(ctx: Context, image_id: str, fmt: str, spool: IO[bytes]) -> Rejection | None:
+    """Decode everything; the reason to reject the image, or None when it is sound."""
+    states = ctx.states
+    attempts = states.attempt(image_id)
+    if attempts > ctx.settings.verify_max_attempts:
+        detail = f"decoding it ended its worker process {attempts - 1} times"
+        return Rejection(Refusal.UNDECODABLE, detail)
+    try:
         verify(spool, fmt=fmt, max_frames=ctx.settings.verify_max_frames)
+    except ImageRejected as exc:
+        return Rejection(exc.reason, exc.detail)
+    except MemoryError:
+        return Rejection(
+            Refusal.TOO_MANY_PIXELS, "decoding it needs more memory than a worker may use"
+        )
+    except SoftTimeLimitExceeded:
+        return Rejection(Refusal.UNDECODABLE, "decoding it took longer than the task time limit")
+    except BaseException:
+        states.attempt_survived(image_id)  # the process lives: not a decoder crash
+        raise
+    return None
 
 
 def reject(ctx: Context, image_id: str, rejection: Rejection) -> None:

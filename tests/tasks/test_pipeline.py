@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date
+from typing import Any, cast
 
 import pytest
 
 from devstack.servers import free_port
+from inlet.blobstore import BlobStore, BlobStream, StoreUnavailable
+from inlet.outcomes import State
 from inlet.settings import Settings
 from search import service
 from search.client import make_client
@@ -125,3 +129,29 @@ def test_delete_removes_the_document(ctx: Context) -> None:
     pipeline.delete_image(ctx, image_id)
     pipeline.delete_image(ctx, image_id)
     assert service.get_image(ctx.es, ctx.names, image_id) is None
+
+
+class StoreDownForReads:
+    """The real store, except that reading an object fails as an outage does."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.blobs, name)
+
+    def open(self, image_id: str, *, byte_range: str | None = None) -> BlobStream:
+        raise StoreUnavailable("the store is not answering")
+
+
+def test_a_store_outage_never_counts_toward_rejecting_an_image(ctx: Context) -> None:
+    image_id = stored_image(ctx, seed=31)
+    down = dataclasses.replace(ctx, blobs=cast(BlobStore, StoreDownForReads(ctx.blobs)))
+    for _ in range(ctx.settings.verify_max_attempts + 2):
+        with pytest.raises(StoreUnavailable):
+            pipeline.index_image(down, image_id)
+
+    doc = pipeline.index_image(ctx, image_id)
+
+    assert doc is not None
+    assert ctx.states.state(image_id) is State.READY
