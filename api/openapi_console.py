@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from api import schemas
+from api.openapi_parts import ADMIN, PROBLEM
 
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
 _ADMIN_ERRORS = {"400": PROBLEM, "401": PROBLEM, "403": PROBLEM}
 _PAGE = [
     {

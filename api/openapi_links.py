@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_LINK_TOKEN: list[dict[str, list[str]]] = [{"linkToken": []}]
+from api.openapi_parts import LINK_TOKEN
+from api.openapi_parts import PROBLEM as _PROBLEM
 
 BY_HASH_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -85,7 +85,7 @@ LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
     "/v1/uploads/self": {
         "get": {
             "summary": "The link's limits, accepted formats and uploads so far",
-            "security": _LINK_TOKEN,
+            "security": LINK_TOKEN,
             "responses": {
                 "200": {
                     "description": "OK",

@@ -6,6 +6,7 @@ from typing import Any
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
+LINK_TOKEN: list[dict[str, list[str]]] = [{"linkToken": []}]
 
 
 def op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
