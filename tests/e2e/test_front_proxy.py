@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from devstack import proxy
 from devstack.servers import Backends
 from inlet.outcomes import Refusal
 from inlet.verification import Rejection
@@ -31,7 +32,9 @@ TRICKLERS = 20
 
 @pytest.fixture(scope="module")
 def stack(backends: Backends) -> Iterator[Stack]:
-    deployment = start_stack(backends, proxy_body_timeout=f"{BODY_TIMEOUT}s")
+    deployment = start_stack(
+        backends, proxy_body_timeout=f"{BODY_TIMEOUT}s", proxy_limits=proxy.Limits()
+    )
     try:
         yield deployment
     finally:
