@@ -255,6 +255,11 @@ PATHS.update(openapi_console.PATHS)
 _PROXY = {
     "502": {**PROBLEM, "description": "Front proxy: the API is not answering (Retry-After)"},
     "504": {**PROBLEM, "description": "Front proxy: the API took too long (Retry-After)"},
+    "429": {
+        **PROBLEM,
+        "description": "Front proxy: too many requests or connections from this address "
+        "(PROXY_RATE_LIMIT, PROXY_RATE_BURST, PROXY_CONN_LIMIT; Retry-After)",
+    },
 }
 for _item in PATHS.values():
     for _name, _operation in _item.items():
@@ -268,9 +273,13 @@ DOCUMENT: dict[str, Any] = {
         "version": "1.0.0",
         "description": "Self-hosted image intake: expiring upload links, content-addressed "
         "storage, metadata search and statistics. Errors are application/problem+json, "
-        "also those of the front proxy: 400 (unreadable request), 413 (body over "
-        "PROXY_MAX_BODY), 414 (request line over 8 KiB), 431 (a header over 8 KiB), 502 "
-        "and 504 (the API not answering).",
+        "also those of the front proxy: 400 (unreadable request), 401 (POST /v1/uploads "
+        "without a token), 413 (body over PROXY_MAX_BODY for uploads, PROXY_MAX_API_BODY "
+        "elsewhere), 414 (request line over 8 KiB), 429 (too many requests from one "
+        "address), 431 (a header over 8 KiB), 502 and 504 (the API not answering). Image "
+        'bytes come with Content-Disposition inline; filename="<id>.<extension>", '
+        "nosniff, Referrer-Policy no-referrer and a CSP with sandbox and "
+        "frame-ancestors 'none'.",
     },
     "paths": PATHS,
     "components": schemas.COMPONENTS,

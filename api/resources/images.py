@@ -13,6 +13,7 @@ from inlet.blobstore import BlobStore, RangeNotSatisfiable
 from inlet.dedup import Hashes
 from inlet.deletion import delete_image
 from inlet.dispatch import Dispatcher
+from inlet.formats import CLIENT_HINTS
 from inlet.outcomes import State
 from inlet.settings import Settings
 from inlet.verification import ImageStates, States
@@ -21,7 +22,13 @@ from search.indices import IndexNames
 
 # Content-addressed bytes never change, so caches may keep them forever.
 IMMUTABLE = "public, max-age=31536000, immutable"
-CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+# Opened on its own, an image (a polyglot too: a JPEG with HTML or a ZIP behind it)
+# runs nothing, loads nothing, sits in no frame and names no referrer. The front proxy
+# sends the same (docker/nginx/inlet.conf.template, location /_store/).
+CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+)
+_EXTENSIONS = {mime: exts[0][1:] for exts, mimes in CLIENT_HINTS.values() for mime in mimes}
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # The front proxy sends the signed GET at once; a minute covers clock skew, not reuse.
 PRESIGN_SECONDS = 60
@@ -74,7 +81,15 @@ def _immutable_headers(resp: falcon.Response, image_id: str) -> None:
     resp.etag = etag_for(image_id)
     resp.cache_control = [IMMUTABLE]
     resp.set_header("Content-Security-Policy", CSP)
+    resp.set_header("Referrer-Policy", "no-referrer")
     resp.set_header("Accept-Ranges", "bytes")
+
+
+def _content_headers(resp: falcon.Response, image_id: str, content_type: str) -> None:
+    """Type and file name: never the uploaded name, only the id and the stored type."""
+    resp.content_type = content_type
+    extension = _EXTENSIONS.get(content_type.partition(";")[0].strip().lower(), "bin")
+    resp.set_header("Content-Disposition", f'inline; filename="{image_id}.{extension}"')
 
 
 class ImageResource:
@@ -136,7 +151,7 @@ class ImageResource:
                 slug="range-not-satisfiable",
                 headers={"Content-Range": f"bytes */{size}"},
             ) from None
-        resp.content_type = blob.content_type
+        _content_headers(resp, image_id, blob.content_type)
         resp.content_length = blob.size
         if byte_range and blob.content_range:
             resp.status = falcon.HTTP_206
@@ -151,7 +166,7 @@ class ImageResource:
             info = self.blobs.head(image_id)
         except FileNotFoundError:
             raise _no_image(image_id, self.states) from None
-        resp.content_type = info.content_type
+        _content_headers(resp, image_id, info.content_type)
         resp.content_length = info.size
 
     @falcon.before(admin_only)

@@ -141,6 +141,7 @@ def test_a_burst_with_a_bad_token_meets_429_while_a_page_upload_works(stack: Sta
         # As the upload page sends a photo: its token in Authorization, from its own address.
         image_id = upload(stack, make_image("JPEG", size=(90, 90), noise=True, seed=32))
         statuses = burst.result(timeout=120)
+    print(f"\nburst of {BURST} with a bad token from 127.0.0.2: {dict(statuses)}")
     assert sum(statuses.values()) == BURST
     assert statuses[429] > 0, statuses
     assert set(statuses) <= {401, 429}, statuses
@@ -153,6 +154,7 @@ def test_the_terminal_uploader_never_meets_the_limits(stack: Stack, tmp_path: Pa
         data = make_image("JPEG", size=(96, 96), noise=True, seed=700 + i)
         (tmp_path / f"img{i:02d}.jpg").write_bytes(data)
     link = stack.new_link(max_images=40)
+    start = len(stack.proxy_log().splitlines())
     done = subprocess.run(
         [sys.executable, "-m", "inlet.upload", link["page_url"], str(tmp_path)],
         cwd=REPO,
@@ -164,8 +166,12 @@ def test_the_terminal_uploader_never_meets_the_limits(stack: Stack, tmp_path: Pa
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "20 stored" in done.stdout
-    lines = [json.loads(line) for line in stack.proxy_log().splitlines()]
-    assert not [x for x in lines if x["status"] == 429 and x["remote_addr"] == "127.0.0.1"]
+    lines = [json.loads(line) for line in stack.proxy_log().splitlines()][start:]
+    per_second = Counter(x["time"] for x in lines)
+    # README's sizing of the limits quotes these (pytest -s shows them).
+    peak = max(per_second.values())
+    print(f"\nterminal uploader, 20 files: {len(lines)} requests, peak {peak}/s")
+    assert not [x for x in lines if x["status"] == 429]
 
 
 def _polyglots() -> dict[str, bytes]:
