@@ -261,3 +261,19 @@ def test_the_store_sees_no_client_header_and_redirects_nothing(
     (seen,) = store.seen
     assert set(seen) <= {"host", "connection"}, seen
     assert seen["host"] == urllib.parse.urlsplit(store.url).netloc
+
+
+def test_an_upload_the_api_cannot_take_is_503_never_502(stack: Stack) -> None:
+    link = stack.new_link()
+    path = urllib.parse.urlsplit(link["url"]).path
+    body, ctype = multipart([("images", "a.jpg", make_image(seed=35), "image/jpeg")])
+    stack.api.stop()
+    try:
+        answer = send(stack, "POST", path, body=body, headers={"Content-Type": ctype})
+        health = send(stack, "GET", "/healthz")
+    finally:
+        stack.api.start()
+    assert "send it again" in assert_problem(*answer, 503)
+    assert answer[1]["retry-after"].isdigit()
+    # Anything but an upload keeps saying what happened: the API is not answering.
+    assert_problem(*health, 502)
