@@ -91,11 +91,19 @@ def delete_image(ctx: Context, image_id: str) -> None:
 
 
 def unindexed_images(ctx: Context) -> Iterator[str]:
-    """Stored images that have no document yet, checked in batches."""
+    """Stored images that have no document yet, checked in batches.
+
+    On the way, every stored image goes back into the dedup SET (a Redis that lost
+    data forgot some), and once the whole store was listed the SET is marked complete:
+    the API then answers an unknown id from Redis alone, without asking the store.
+    """
     ids = ctx.blobs.iter_ids()
+    hashes = ctx.hashes
     while batch := list(islice(ids, RECONCILE_BATCH)):
+        hashes.add_many(batch)
         found = ctx.indexed_ids(batch)
         yield from (image_id for image_id in batch if image_id not in found)
+    hashes.mark_complete()
 
 
 def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:

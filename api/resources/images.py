@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch
 from api.auth import admin_only
 from api.errors import Problem
 from inlet.blobstore import BlobStore, RangeNotSatisfiable
-from inlet.dedup import Hashes
+from inlet.dedup import HashIndex
 from inlet.deletion import delete_image
 from inlet.dispatch import Dispatcher
 from inlet.formats import CLIENT_HINTS
@@ -97,7 +97,7 @@ class ImageResource:
         self,
         settings: Settings,
         blobs: BlobStore,
-        hashes: Hashes,
+        hashes: HashIndex,
         states: ImageStates,
         dispatcher: Dispatcher,
     ) -> None:
@@ -119,15 +119,18 @@ class ImageResource:
         """Behind the front proxy: decide, and let the proxy stream the bytes.
 
         The answer comes from Redis (the dedup SET; the rejection marker) and only
-        when Redis does not know the id from the store, since the SET is an index,
-        not the truth. The proxy's internal location adds the image headers, serves
-        ranges and keeps its cache: a deleted or rejected image never gets here.
+        when Redis does not know the id, and the SET is not known to be complete, from
+        the store: an unknown id costs Redis, not a request to the store. The proxy's
+        internal location adds the image headers, serves ranges and keeps its cache:
+        a deleted or rejected image never gets here.
         """
         prefix = self.settings.accel_redirect_prefix
         if not prefix:
             return False
-        if image_id not in self.hashes and (
-            self.states.rejection(image_id) is not None or not self.blobs.exists(image_id)
+        known = self.hashes.known(image_id)
+        if known is False or (
+            known is None
+            and (self.states.rejection(image_id) is not None or not self.blobs.exists(image_id))
         ):
             raise _no_image(image_id, self.states)
         signed = self.blobs.presigned_get(image_id, PRESIGN_SECONDS)
