@@ -273,13 +273,13 @@ DOCUMENT: dict[str, Any] = {
         "version": "1.0.0",
         "description": "Self-hosted image intake: expiring upload links, content-addressed "
         "storage, metadata search and statistics. Errors are application/problem+json, "
-        "also those of the front proxy: 400 (unreadable request), 401 (POST /v1/uploads "
-        "without a token), 413 (body over PROXY_MAX_BODY for uploads, PROXY_MAX_API_BODY "
-        "elsewhere), 414 (request line over 8 KiB), 429 (too many requests from one "
-        "address), 431 (a header over 8 KiB), 502 and 504 (the API not answering). Image "
-        'bytes come with Content-Disposition inline; filename="<id>.<extension>", '
-        "nosniff, Referrer-Policy no-referrer and a CSP with sandbox and "
-        "frame-ancestors 'none'.",
+        "also those of the front proxy: 400 (unreadable request), 401 and 403 (an upload "
+        "whose token GET /v1/uploads/check refuses, before its body is read), 413 (body "
+        "over PROXY_MAX_BODY for uploads, PROXY_MAX_API_BODY elsewhere), 414 (request line "
+        "over 8 KiB), 429 (too many requests from one address), 431 (a header over 8 KiB), "
+        "502 and 504 (the API not answering). Image bytes come with Content-Disposition "
+        'inline; filename="<id>.<extension>", nosniff, Referrer-Policy no-referrer and a '
+        "CSP with sandbox and frame-ancestors 'none'.",
     },
     "paths": PATHS,
     "components": schemas.COMPONENTS,

@@ -159,8 +159,10 @@ class Trickler(threading.Thread):
     def __init__(self, stack: Stack, count: int) -> None:
         super().__init__(daemon=True)
         port = urllib.parse.urlsplit(stack.url).port or 80
+        # A link's token: without one the proxy refuses before reading a body at all.
+        path = urllib.parse.urlsplit(stack.new_link()["url"]).path
         head = (
-            "POST /v1/uploads/not-a-valid-token HTTP/1.1\r\nHost: inlet\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: inlet\r\n"
             "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n"
         )
         self.sockets = [
