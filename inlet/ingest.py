@@ -175,14 +175,23 @@ class Ingestor:
         return results
 
     def commit(self, link: Link, staged: Iterable[Staged | Refused]) -> list[Outcome]:
+        """Commit in request order. Once the store has failed during this request, the
+        files that would still need it are refused at once, without touching it: one
+        store timeout per request, not one per file."""
         results: list[Outcome] = []
         stored_now: set[str] = set()
+        store_down = False
         for item in staged:
             if isinstance(item, Refused):
                 results.append(item)
                 continue
             try:
-                results.append(self._commit_one(link, item, stored_now))
+                if store_down and not (item.stored or item.image_id in stored_now):
+                    outcome: Outcome = _store_unavailable(item.filename)
+                else:
+                    outcome = self._commit_one(link, item, stored_now)
+                    store_down = store_down or _is_store_failure(outcome)
+                results.append(outcome)
             finally:
                 item.spool.close()
         return results
@@ -196,8 +205,7 @@ class Ingestor:
         except StoreUnavailable:
             self.links.release(link)
             log.exception("blob store unavailable while storing %s", item.image_id)
-            detail = "the image store is unavailable; try again"
-            return Refused(item.filename, Refusal.STORE_UNAVAILABLE, detail)
+            return _store_unavailable(item.filename)
         except BaseException:
             self.links.release(link)
             raise
@@ -234,6 +242,14 @@ class Ingestor:
 def _drain(stream: Readable) -> None:
     while stream.read(CHUNK):
         pass
+
+
+def _store_unavailable(filename: str) -> Refused:
+    return Refused(filename, Refusal.STORE_UNAVAILABLE, "the image store is unavailable; try again")
+
+
+def _is_store_failure(outcome: Outcome) -> bool:
+    return isinstance(outcome, Refused) and outcome.reason is Refusal.STORE_UNAVAILABLE
 
 
 def _quota_refusal(filename: str, link: Link) -> Refused:
