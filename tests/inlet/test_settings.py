@@ -43,6 +43,7 @@ def test_values_and_suffixes_are_parsed() -> None:
         ({"SECRET_KEY": "short"}, "at least 32 bytes"),
         ({"MAX_IMAGE_BYTES": "lots"}, "MAX_IMAGE_BYTES must be an integer"),
         ({"MAX_IMAGE_BYTES": "0"}, "MAX_IMAGE_BYTES must be positive"),
+        ({"UPLOAD_QUEUE_WAIT": "-1"}, "UPLOAD_QUEUE_WAIT must not be negative"),
         ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
         ({"FLOWER_URL": "javascript:alert(1)"}, "FLOWER_URL must be an http"),
         ({"KIBANA_URL": "kibana:5601"}, "KIBANA_URL must be an http"),
