@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import falcon
 
+from api import metrics
 from api.errors import Problem
 
 # Weight of the newest upload in the mean time an upload holds a slot.
@@ -114,9 +115,11 @@ class UploadAdmission:
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if req.method != "POST" or not req.path.startswith("/v1/uploads"):
             return
+        arrived = self.room.clock()
         entered = self.room.enter()
         if entered is None:
             retry = self.room.retry_after()
+            metrics.record_overloaded()
             _drain(req)
             raise Problem(
                 503,
@@ -124,6 +127,7 @@ class UploadAdmission:
                 slug="overloaded",
                 headers={"Retry-After": str(retry)},
             )
+        metrics.UPLOAD_QUEUE_WAIT.observe(max(0.0, entered - arrived))
         req.context.upload_entered = entered
 
     def process_response(

@@ -9,6 +9,7 @@ from typing import Any
 
 import falcon
 from falcon import testing
+from prometheus_client import REGISTRY
 
 from api import errors
 from api.admission import UploadAdmission, WaitingRoom
@@ -49,8 +50,15 @@ def in_background(call: Any) -> tuple[threading.Thread, list[Any]]:
     return thread, out
 
 
+def waits_over_a_quarter_second() -> float:
+    name = "inlet_upload_queue_wait_seconds"
+    total = REGISTRY.get_sample_value(f"{name}_count") or 0.0
+    return total - (REGISTRY.get_sample_value(f"{name}_bucket", {"le": "0.25"}) or 0.0)
+
+
 def test_an_upload_past_the_slots_waits_for_one_and_is_served() -> None:
     client, uploads = client_for(UploadAdmission(1, threads=8, max_wait=10))
+    slow_before = waits_over_a_quarter_second()
     first, first_out = in_background(lambda: client.simulate_post("/v1/uploads"))
     assert uploads.inside.acquire(timeout=5)
     second, second_out = in_background(lambda: client.simulate_post("/v1/uploads"))
@@ -64,6 +72,8 @@ def test_an_upload_past_the_slots_waits_for_one_and_is_served() -> None:
         second.join(10)
     assert [first_out[0].status_code, second_out[0].status_code] == [201, 201]
     assert uploads.served == 2
+    # The second's wait (over 0.3 s) is on record.
+    assert waits_over_a_quarter_second() == slow_before + 1
 
 
 def test_a_wait_past_the_bound_is_a_503_with_retry_after() -> None:
@@ -85,6 +95,8 @@ def test_a_wait_past_the_bound_is_a_503_with_retry_after() -> None:
 def test_a_full_waiting_room_refuses_at_once() -> None:
     # Two threads, one slot: the other thread is kept for everything else.
     client, uploads = client_for(UploadAdmission(1, threads=2, max_wait=60))
+    overloaded = {"outcome": "overloaded", "reason": ""}
+    before = REGISTRY.get_sample_value("inlet_upload_outcomes_total", overloaded) or 0.0
     holder, _ = in_background(lambda: client.simulate_post("/v1/uploads"))
     try:
         assert uploads.inside.acquire(timeout=5)
@@ -97,6 +109,7 @@ def test_a_full_waiting_room_refuses_at_once() -> None:
         # Its body was read before the answer: closing a connection with unread bytes
         # resets it, and the proxy would report a reset as a 502.
         assert body.tell() == 300_000
+        assert REGISTRY.get_sample_value("inlet_upload_outcomes_total", overloaded) == before + 1
         assert client.simulate_get("/healthz").status_code == 200
     finally:
         uploads.release.set()
