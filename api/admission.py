@@ -28,9 +28,10 @@ from api.errors import Problem
 
 # Weight of the newest upload in the mean time an upload holds a slot.
 EWMA_WEIGHT = 0.2
-# A refused upload's body is read and dropped before the answer, up to this much and
-# this long: gunicorn closes a connection with unread bytes, which resets it (TCP RST),
-# and a reset can reach the proxy before the answer does, which it reports as a 502.
+# A refused upload's body is read and dropped before the answer (whatever refused it),
+# up to this much and this long: gunicorn closes a connection with unread bytes, which
+# resets it (TCP RST), and a reset can reach the proxy before the answer does, which it
+# reports as a 502.
 DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 2.0
 DRAIN_CHUNK = 256 * 1024
@@ -113,7 +114,7 @@ class UploadAdmission:
         self.room = WaitingRoom(slots, room if max_wait > 0 else 0, max_wait)
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if req.method != "POST" or not req.path.startswith("/v1/uploads"):
+        if not _is_upload(req):
             return
         arrived = self.room.clock()
         entered = self.room.enter()
@@ -137,6 +138,15 @@ class UploadAdmission:
         if entered is not None:
             req.context.upload_entered = None
             self.room.leave(entered)
+        if not req_succeeded and _is_upload(req) and resp.status_code != 408:
+            # Refused before its body was read (a bad token, a full quota, a backend
+            # down): read it now, as for an overloaded one. Not after a 408: that
+            # client stopped sending.
+            _drain(req)
+
+
+def _is_upload(req: falcon.Request) -> bool:
+    return req.method == "POST" and req.path.startswith("/v1/uploads")
 
 
 def _drain(req: falcon.Request) -> None:

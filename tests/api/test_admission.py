@@ -152,3 +152,22 @@ def test_the_estimate_comes_from_the_queue_and_the_recent_hold_times() -> None:
     for waiter in waiters:
         waiter.join(5)
     assert room.waiting == 0
+
+
+class Unauthorized:
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raise falcon.HTTPUnauthorized(title="no such link")
+
+
+def test_an_upload_refused_before_its_body_was_read_has_it_read_before_the_answer() -> None:
+    app: falcon.App[Any, Any] = falcon.App(middleware=[UploadAdmission(3, threads=8, max_wait=10)])
+    errors.install(app)
+    app.add_route("/v1/uploads", Unauthorized())
+    body = io.BytesIO(b"x" * 300_000)
+
+    refused = testing.TestClient(app).simulate_post(
+        "/v1/uploads", extras={"wsgi.input": body}, headers={"Content-Length": "300000"}
+    )
+
+    assert refused.status_code == 401
+    assert body.tell() == 300_000
