@@ -7,14 +7,15 @@
 # - imports the dashboard "Inlet" and its panels (kibana-dashboard.ndjson) through
 #   Kibana's saved-objects import API with overwrite: same ids, same result on
 #   every run;
-# - creates the read-only login `inlet_viewer` (password: the secret
-#   kibana_viewer_password): the role inlet_viewer reads Inlet's indices
+# - creates the read-only login ${KIBANA_VIEWER} (default inlet_viewer; password: the
+#   secret kibana_viewer_password): a role of the same name reads Inlet's indices
 #   (${INDEX_PREFIX}-*: read, view_index_metadata) and opens Discover, Dashboards and
 #   Visualize read-only, in every space. The `elastic` superuser stays for setup.
 set -eu
 KIBANA_URL="${KIBANA_URL:-http://kibana:5601}"
 ES_URL="${ES_URL:-http://elasticsearch:9200}"
 INDEX_PREFIX="${INDEX_PREFIX:-inlet}"
+KIBANA_VIEWER="${KIBANA_VIEWER:-inlet_viewer}"
 DASHBOARD="${SETUP_DIR:-/setup}/kibana-dashboard.ndjson"
 . "${SETUP_DIR:-/setup}/lib.sh"
 ELASTIC_PASSWORD=$(read_secret elastic_password)
@@ -80,13 +81,13 @@ expect() {
 }
 
 # Kibana's role API (it adds the Kibana feature privileges); 204 when set.
-retry "role inlet_viewer" expect "role inlet_viewer" 204 \
-    PUT "$KIBANA_URL/api/security/role/inlet_viewer" \
+retry "role $KIBANA_VIEWER" expect "role $KIBANA_VIEWER" 204 \
+    PUT "$KIBANA_URL/api/security/role/$KIBANA_VIEWER" \
     "{\"elasticsearch\":{\"cluster\":[],\"indices\":[{\"names\":[$(json_string "${INDEX_PREFIX}-*")],\
 \"privileges\":[\"read\",\"view_index_metadata\"]}]},\"kibana\":[{\"base\":[],\"feature\":{\
 \"discover_v2\":[\"read\"],\"dashboard_v2\":[\"read\"],\"visualize_v2\":[\"read\"]},\"spaces\":[\"*\"]}]}"
 
-retry "user inlet_viewer" expect "user inlet_viewer" 200 \
-    PUT "$ES_URL/_security/user/inlet_viewer" \
-    "{\"password\":$(json_string "$VIEWER_PASSWORD"),\"roles\":[\"inlet_viewer\"],\
+retry "user $KIBANA_VIEWER" expect "user $KIBANA_VIEWER" 200 \
+    PUT "$ES_URL/_security/user/$KIBANA_VIEWER" \
+    "{\"password\":$(json_string "$VIEWER_PASSWORD"),\"roles\":[$(json_string "$KIBANA_VIEWER")],\
 \"full_name\":\"Inlet viewer (read-only)\"}"

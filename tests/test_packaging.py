@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from api.secrets_doc import render
 from devstack import proxy
 from devstack.commands import PROCESS_COMMANDS
 from devstack.servers import Service, find_redis_server, free_port
@@ -727,6 +728,14 @@ def test_setup_scripts_exist_and_parse(services: dict[str, Any], name: str) -> N
     argv = [*(service.get("entrypoint") or []), *(service.get("command") or [])]
     assert argv[0] in ("/bin/sh", "python")
     assert Path(argv[1]).name in {p.name for p in binds}
+
+
+def test_kibana_offers_a_read_only_login(services: dict[str, Any]) -> None:
+    # The login `python -m api secrets` and the README offer is the one kibana-setup makes.
+    viewer = services["kibana-setup"]["environment"]["KIBANA_VIEWER"]
+    assert viewer == "inlet_viewer"
+    assert f"user {viewer} (read-only)" in render(minio_user="inlet")
+    assert f"`{viewer}`" in (ROOT / "README.md").read_text()
 
 
 def test_kibana_setup_makes_data_views_and_imports_the_dashboard() -> None:

@@ -1,5 +1,6 @@
-"""docker/kibana-setup.sh, run for real (sh and curl) against a recording HTTP stand-in
-for Kibana and Elasticsearch on loopback: what it asks them to create.
+"""docker/kibana-setup.sh and es-setup.sh, run for real (sh and curl) against a
+recording HTTP stand-in for Kibana and Elasticsearch on loopback: what they ask them
+to create.
 
 Whether Kibana 9.5 accepts these bodies needs the real Kibana (compose); this checks
 that the shell builds valid JSON with the privileges the viewer login is meant to
@@ -70,8 +71,9 @@ def _curl_logging_its_arguments(directory: Path) -> Path:
     return shim
 
 
-@pytest.fixture
-def recorded(tmp_path: Path) -> tuple[list[Request], Path]:
+def _run_setup(script: str, secrets: dict[str, str], tmp_path: Path, **env: str) -> list[Request]:
+    """Runs docker/SCRIPT against the recorder; checks that no password reached curl's
+    arguments or the script's output; returns the requests it made."""
     shim = _curl_logging_its_arguments(tmp_path)
     requests: list[Request] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _recorder(requests))
@@ -79,21 +81,21 @@ def recorded(tmp_path: Path) -> tuple[list[Request], Path]:
     thread.start()
     secrets_dir = tmp_path / "secrets"
     secrets_dir.mkdir()
-    (secrets_dir / "elastic_password").write_text(ELASTIC_PASSWORD)
-    (secrets_dir / "kibana_viewer_password").write_text(VIEWER_PASSWORD)
+    for name, value in secrets.items():
+        (secrets_dir / name).write_text(value)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         result = subprocess.run(
-            [shutil.which("sh") or "/bin/sh", str(REPO / "docker" / "kibana-setup.sh")],
+            [shutil.which("sh") or "/bin/sh", str(REPO / "docker" / script)],
             env={
                 "PATH": f"{shim}:{os.environ.get('PATH', '')}",
                 "SETUP_DIR": str(REPO / "docker"),
                 "SECRETS_DIR": str(secrets_dir),
                 "KIBANA_URL": url,
                 "ES_URL": url,
-                "INDEX_PREFIX": "photos",
                 "SETUP_ATTEMPTS": "1",
                 "TMPDIR": str(tmp_path),
+                **env,
             },
             capture_output=True,
             text=True,
@@ -105,11 +107,20 @@ def recorded(tmp_path: Path) -> tuple[list[Request], Path]:
         server.server_close()
     assert result.returncode == 0, result.stderr
     argv = (tmp_path / "argv.log").read_text()
-    assert "/api/security/role/inlet_viewer" in argv
-    for password in (ELASTIC_PASSWORD, VIEWER_PASSWORD):
+    for password in secrets.values():
         assert password not in argv
         assert password not in result.stdout + result.stderr
     assert "SECRET" not in argv
+    assert not list(tmp_path.glob("setup-response.*"))  # its temporary file is gone
+    return requests
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> tuple[list[Request], Path]:
+    secrets = {"elastic_password": ELASTIC_PASSWORD, "kibana_viewer_password": VIEWER_PASSWORD}
+    requests = _run_setup(
+        "kibana-setup.sh", secrets, tmp_path, INDEX_PREFIX="photos", KIBANA_VIEWER="inlet_viewer"
+    )
     return requests, tmp_path
 
 
@@ -155,4 +166,18 @@ def test_data_views_and_dashboard_still_come_first(
         ("PUT", "/api/security/role/inlet_viewer")
     )
     assert any("/api/saved_objects/_import" in path for _, path in paths)
-    assert not list(recorded[1].glob("setup-response.*"))  # its temporary file is gone
+
+
+def test_es_setup_sends_its_passwords_in_bodies_only(tmp_path: Path) -> None:
+    secrets = {
+        "elastic_password": ELASTIC_PASSWORD,
+        "kibana_password": "KIBANA-SYSTEM-SECRET-3",
+        "inlet_es_password": 'INLET-ES-SECRET "4"',
+    }
+    requests = _run_setup("es-setup.sh", secrets, tmp_path, INDEX_PREFIX="photos")
+    system = _one(requests, "POST", "/_security/user/kibana_system/_password")
+    assert system == {"password": "KIBANA-SYSTEM-SECRET-3"}
+    role = _one(requests, "PUT", "/_security/role/inlet_app")
+    assert role["indices"] == [{"names": ["photos-*"], "privileges": ["all"]}]
+    user = _one(requests, "PUT", "/_security/user/inlet")
+    assert (user["password"], user["roles"]) == ('INLET-ES-SECRET "4"', ["inlet_app"])
