@@ -267,6 +267,38 @@ def test_each_service_sees_only_the_secrets_it_reads(services: dict[str, Any], n
     assert referenced == VISIBLE_SECRETS[name]
 
 
+@pytest.mark.parametrize(
+    ("name", "probe"),
+    [
+        ("api", "from inlet.settings import Settings; Settings.from_env()"),
+        ("worker", "import tasks.worker"),
+        ("beat", "import tasks.worker"),
+        ("flower", "import tasks.monitor"),
+    ],
+)
+def test_inlet_starts_with_only_the_secrets_it_mounts(
+    services: dict[str, Any], tmp_path: Path, name: str, probe: str
+) -> None:
+    service = services[name]
+    for file in VISIBLE_SECRETS[name]:
+        (tmp_path / file).write_text(f"{file}-value-long-enough-for-any-check")
+    env = {
+        key: str(value).replace("/run/secrets", str(tmp_path))
+        for key, value in service["environment"].items()
+        if value is not None
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**env, "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_only_the_secrets_service_mounts_the_whole_volume(services: dict[str, Any]) -> None:
     assert set(services) == {*VISIBLE_SECRETS, "secrets"}
     assert _visible_secrets(services["secrets"]) == set(GENERATED.values())
