@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 # The fields that may also be given as NAME_FILE, a path to a file holding the value.
 SECRET_FIELDS = frozenset(
-    {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password"}
+    {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password", "redis_password"}
 )
 
 
@@ -38,6 +39,9 @@ class Settings:
     environment: str = "development"
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = ""
+    # Redis's `requirepass`: used for REDIS_URL, and for a redis:// BROKER_URL, unless
+    # the URL carries a password of its own.
+    redis_password: str = ""
     s3_endpoint: str = "http://127.0.0.1:9000"
     s3_access_key: str = "minioadmin"
     s3_secret_key: str = "minioadmin"  # noqa: S105 - MinIO's own default, for local runs
@@ -100,7 +104,7 @@ class Settings:
 
     @property
     def celery_broker_url(self) -> str:
-        return self.broker_url or self.redis_url
+        return with_redis_password(self.broker_url or self.redis_url, self.redis_password)
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -186,6 +190,16 @@ def parse_host_port(text: str) -> tuple[str, int]:
     if parsed is None:
         raise ConfigError(f"expected host:port, got {text!r}")
     return parsed
+
+
+def with_redis_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in it, for a redis:// or rediss:// URL that has none
+    (Celery and kombu take credentials from the URL only)."""
+    parts = urlsplit(url)
+    if not password or parts.scheme not in ("redis", "rediss") or "@" in parts.netloc:
+        return url
+    netloc = f":{quote(password, safe='')}@{parts.netloc}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _raw_value(env: Mapping[str, str], field_name: str) -> str | None:

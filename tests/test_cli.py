@@ -90,3 +90,9 @@ def test_secrets_says_where_each_generated_secret_lives(tmp_path: Path) -> None:
         assert login in result.stdout
     assert "docker compose exec elasticsearch cat /run/secrets/elastic_password" in result.stdout
     assert "docker compose exec flower cat /run/secrets/flower_password" in result.stdout
+    # Kibana offers the read-only login; the superuser stays for administration.
+    assert "user inlet_viewer (read-only)" in result.stdout
+    assert (
+        "docker compose run --rm --no-deps --entrypoint cat kibana-setup "
+        "/run/secrets/kibana_viewer_password"
+    ) in result.stdout
