@@ -31,6 +31,12 @@ class Sender:
 
     digest: str
 
+    @property
+    def label(self) -> str:
+        """A short, opaque name that lets admins tell a link's senders apart; it can
+        neither be turned back into the id nor used to read the sender's list."""
+        return self.digest[:12]
+
     @classmethod
     def parse(cls, value: str) -> Sender:
         if not _SENDER.fullmatch(value):

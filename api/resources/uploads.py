@@ -59,7 +59,7 @@ class UploadsResource:
         who = sender(req)
         if is_json(req):
             items = read_by_hash(req, self.settings.max_files_per_request)
-            known = self.ingestor.commit_known(link, items)
+            known = self.ingestor.commit_known(link, items, sender=_label(who))
             self._respond(resp, self._record(link, who, known, by_hash=True))
             return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
@@ -87,7 +87,7 @@ class UploadsResource:
             body.finish()
         except BodyAborted as exc:
             raise _aborted(req, exc) from None
-        results = self.ingestor.commit(link, staged)
+        results = self.ingestor.commit(link, staged, sender=_label(who))
         self._respond(resp, self._record(link, who, results))
 
     def _record(
@@ -144,6 +144,10 @@ class UploadsResource:
             raise nothing_accepted(refused)
         resp.status = falcon.HTTP_207 if refused else falcon.HTTP_201
         resp.media = {"images": [outcome_dict(r) for r in results]}
+
+
+def _label(who: Sender | None) -> str:
+    return who.label if who is not None else ""
 
 
 def _aborted(req: falcon.Request, exc: BodyAborted) -> Problem:

@@ -377,14 +377,25 @@ def test_two_holders_of_one_link_see_only_their_own(
     alice.screenshot("10-alice-sees-hers")
 
     assert_each_browser_sent_its_own_id(site, link)
-    # The admin sees every upload through the link, whoever sent it.
-    assert eventually(lambda: admin_list(site, link) == sorted(files) or None)
+
+    # The admin sees every upload through the link, whoever sent it, and can tell the
+    # senders apart by an opaque label.
+    def indexed() -> dict[str, str | None] | None:
+        listed = admin_list(site, link)
+        return listed if listed.keys() == set(files) else None
+
+    labels = eventually(indexed)
+    assert labels["alice-1.jpg"] == labels["alice-2.jpg"]
+    assert labels["bob-1.jpg"] == labels["bob-same-photo.jpg"]
+    assert labels["alice-1.jpg"] != labels["bob-1.jpg"]
+    assert all(re.fullmatch(r"[0-9a-f]{12}", label or "") for label in labels.values())
 
 
-def admin_list(site: Site, link: dict[str, Any]) -> list[str]:
+def admin_list(site: Site, link: dict[str, Any]) -> dict[str, str | None]:
+    """Each upload's filename and sender label, as the admin API lists them."""
     url = f"{site.url}/v1/links/{link['id']}/uploads"
     doc = requests.get(url, headers=site.stack.admin, timeout=30).json()
-    return sorted(r["filename"] for r in doc["uploads"])
+    return {r["filename"]: r["sender"] for r in doc["uploads"]}
 
 
 def assert_each_browser_sent_its_own_id(site: Site, link: dict[str, Any]) -> None:
