@@ -9,7 +9,11 @@ import falcon
 from api.errors import Problem
 from inlet import tokens
 from inlet.links import Link, LinkNotFound, LinkStore
+from inlet.senders import InvalidSender, Sender
 from inlet.settings import Settings
+
+# The id a link holder's client keeps to tell its own uploads from other holders'.
+SENDER_HEADER = "X-Inlet-Sender"
 
 
 class HasSettings(Protocol):
@@ -82,3 +86,17 @@ def require_link(token: str | None, secret: str, links: LinkStore) -> Link:
     if link.expired():
         raise Problem(410, "this upload link has expired", slug="link-expired")
     return link
+
+
+def sender(req: falcon.Request) -> Sender | None:
+    """The caller's sender id, if it sent one; a malformed one is refused (400)
+    rather than silently ignored, so a client never loses sight of its uploads."""
+    value = req.get_header(SENDER_HEADER)
+    if value is None:
+        return None
+    try:
+        return Sender.parse(value)
+    except InvalidSender as exc:
+        raise Problem(
+            400, f"{SENDER_HEADER} {exc}", slug="invalid-header", header=SENDER_HEADER
+        ) from None

@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from api import openapi_console, schemas
-from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE
+from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE, SENDER_PARAM
 from api.openapi_parts import ADMIN, PROBLEM, json_response, op, path_param, query_param
 
 _UPLOAD_RESPONSES = {
@@ -115,13 +115,17 @@ PATHS: dict[str, dict[str, Any]] = {
             "Upload images with the link token in the Authorization header",
             _UPLOAD_RESPONSES,
             security=[{"linkToken": []}],
+            parameters=[SENDER_PARAM],
             requestBody=schemas.UPLOAD_BODY,
         )
     },
     "/v1/uploads/{token}": {
         "parameters": [path_param("token", "The upload link's token")],
         "post": op(
-            "Upload images through a link", _UPLOAD_RESPONSES, requestBody=schemas.UPLOAD_BODY
+            "Upload images through a link",
+            _UPLOAD_RESPONSES,
+            parameters=[SENDER_PARAM],
+            requestBody=schemas.UPLOAD_BODY,
         ),
         "get": REDIRECT_TO_PAGE,
     },

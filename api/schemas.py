@@ -30,6 +30,11 @@ LINK_UPLOAD = {
         "uploaded_at": {"type": "string", "format": "date-time"},
         "duplicate": {"type": "boolean"},
         "format": {"type": ["string", "null"]},
+        "sender": {
+            "type": ["string", "null"],
+            "description": "An opaque label of the sender (X-Inlet-Sender): the same for "
+            "every upload of one sender, null when the upload carried none",
+        },
         "state": {
             "type": "string",
             "enum": ["ready", "processing", "deleted"],

@@ -18,6 +18,9 @@ class UploadEvent:
     # The cleaned display name (ingest.clean_filename); events queued before it
     # existed lack it.
     filename: str = ""
+    # The sender's label (senders.Sender.label); empty when the upload carried no
+    # sender id, or was queued before it existed.
+    sender: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

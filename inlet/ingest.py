@@ -150,7 +150,9 @@ class Ingestor:
         except FileNotFoundError:
             return None  # the SET is only an index: store the bytes again
 
-    def commit_known(self, link: Link, items: Iterable[tuple[str, str | None]]) -> list[Outcome]:
+    def commit_known(
+        self, link: Link, items: Iterable[tuple[str, str | None]], *, sender: str = ""
+    ) -> list[Outcome]:
         """Record (sha256, filename) uploads whose bytes the store already holds.
 
         A known image is recorded exactly as a duplicate upload of its bytes would be;
@@ -169,12 +171,15 @@ class Ingestor:
                 continue
             fmt = known.metadata.get("format", "")
             item = Staged(filename, image_id, known.size, fmt, known.content_type, _NO_SPOOL, True)
-            outcome = self._commit_one(link, item, set())
+            outcome = self._commit_one(link, item, set(), sender)
             taken += isinstance(outcome, Accepted)
             results.append(outcome)
         return results
 
-    def commit(self, link: Link, staged: Iterable[Staged | Refused]) -> list[Outcome]:
+    def commit(
+        self, link: Link, staged: Iterable[Staged | Refused], *, sender: str = ""
+    ) -> list[Outcome]:
+        """Store and record each staged file; ``sender`` labels the upload events."""
         results: list[Outcome] = []
         stored_now: set[str] = set()
         for item in staged:
@@ -182,12 +187,14 @@ class Ingestor:
                 results.append(item)
                 continue
             try:
-                results.append(self._commit_one(link, item, stored_now))
+                results.append(self._commit_one(link, item, stored_now, sender))
             finally:
                 item.spool.close()
         return results
 
-    def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> Outcome:
+    def _commit_one(
+        self, link: Link, item: Staged, stored_now: set[str], sender: str = ""
+    ) -> Outcome:
         if not self.links.reserve(link):
             return _quota_refusal(item.filename, link)
         uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -210,6 +217,7 @@ class Ingestor:
             duplicate=not new,
             format=item.format,
             filename=item.filename,
+            sender=sender,
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
         # Bytes stored by this request wait for a worker's verification.

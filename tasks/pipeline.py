@@ -79,6 +79,7 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
         bool(event["duplicate"]),
         event.get("format"),
         event.get("filename"),
+        sender=event.get("sender"),
     )
     ctx.record_upload(doc)
     # Indexed: the replay job need not send it again.

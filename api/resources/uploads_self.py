@@ -6,7 +6,7 @@ import time
 
 import falcon
 
-from api.auth import bearer, require_link
+from api.auth import bearer, require_link, sender
 from inlet.formats import accepted_formats
 from inlet.history import UploadHistory
 from inlet.links import LinkStore
@@ -25,6 +25,7 @@ class UploadsSelfResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         link = require_link(bearer(req), self.settings.secret_key, self.links)
+        who = sender(req)
         remaining = None if link.max_images is None else max(0, link.max_images - link.used)
         now = int(time.time())
         resp.media = {
@@ -37,5 +38,8 @@ class UploadsSelfResource:
             "max_image_bytes": self.settings.max_image_bytes,
             "max_files_per_request": self.settings.max_files_per_request,
             "accepted": accepted_formats(),
-            "uploads": self.history.as_dicts(link.id, self.states),
+            # Only the caller's own: none without a sender id (quota and expiry stay
+            # link-wide, shared by every holder).
+            "sender_known": who is not None,
+            "uploads": self.history.as_dicts(link.id, who, self.states),
         }

@@ -13,7 +13,7 @@ from falcon import testing
 from api.redact import redact
 from inlet import tokens
 from inlet.settings import Settings
-from tests.http import assert_problem, bearer, multipart
+from tests.http import assert_problem, bearer, multipart, new_sender
 from tests.images import make_image
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -56,7 +56,8 @@ def test_a_non_browser_get_of_the_old_url_is_told_to_post(
 def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any) -> None:
     client = make_client(max_image_bytes=5_000_000, max_files_per_request=7)
     link = new_link(max_images=3, expires_in=600)
-    before = client.simulate_get("/v1/uploads/self", headers=bearer(link["token"]))
+    me = bearer(link["token"], new_sender())
+    before = client.simulate_get("/v1/uploads/self", headers=me)
     assert before.status_code == 200, before.text
     assert before.headers["cache-control"] == "no-store"
     doc = before.json
@@ -68,15 +69,14 @@ def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any
     assert "image/jpeg" in doc["accepted"]["mime_types"]
     assert ".txt" not in doc["accepted"]["extensions"]
     assert doc["uploads"] == []
+    assert doc["sender_known"] is True
 
     data = make_image(seed=131)
     body, ctype = multipart(
         [("images", "a<b>.jpg", data, "image/jpeg"), ("images", "n.txt", b"hi", "text/plain")]
     )
-    client.simulate_post(
-        "/v1/uploads", body=body, headers={"Content-Type": ctype, **bearer(link["token"])}
-    )
-    after = client.simulate_get("/v1/uploads/self", headers=bearer(link["token"])).json
+    client.simulate_post("/v1/uploads", body=body, headers={"Content-Type": ctype, **me})
+    after = client.simulate_get("/v1/uploads/self", headers=me).json
     assert after["remaining"] == 2
     [entry] = after["uploads"]
     assert entry["id"] == hashlib.sha256(data).hexdigest()

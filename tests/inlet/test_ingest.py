@@ -62,6 +62,16 @@ def test_a_new_image_is_stored_indexed_and_counted_once() -> None:
     assert parts.dispatcher.indexed == [sha(data)]
 
 
+def test_the_sender_label_is_carried_on_every_event() -> None:
+    parts = Parts()
+    new, known = make_image("PNG", seed=11), make_image("PNG", seed=12)
+    parts.upload(("known.png", known))
+    staged = [parts.ingestor.stage(io.BytesIO(new), "new.png")]
+    parts.ingestor.commit(parts.link, staged, sender="5e1de7")
+    parts.ingestor.commit_known(parts.link, [(sha(known), "again.png")], sender="5e1de7")
+    assert [e.sender for e in parts.dispatcher.events] == ["", "5e1de7", "5e1de7"]
+
+
 def test_the_upload_time_is_the_same_on_the_object_and_the_event() -> None:
     parts = Parts()
     data = make_image("JPEG", seed=2)

@@ -252,7 +252,9 @@
       el("p", [fmt, image.width ? image.width + "×" + image.height : ""].filter(Boolean).join(" · ")));
     const cam = el("p", "Camera: " + short(camera || "unknown", 60), "camera");
     cam.title = camera;
-    text.append(cam);
+    // An opaque label: the same for every upload of one sender (browser or terminal).
+    const sender = el("p", "Sender: " + (up.sender ? short(up.sender, 16) : "not identified"), "sender");
+    text.append(cam, sender);
     li.append(text);
     return li;
   }

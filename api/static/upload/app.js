@@ -30,6 +30,7 @@
   const $ = (id) => document.getElementById(id);
   const token = decodeURIComponent(location.hash.slice(1));
   const uploadsUrl = new URL('../v1/uploads', location.href).href;
+  const sender = senderId();
 
   let info = null;        // GET /v1/uploads/self
   let infoAt = 0;         // performance.now() when info arrived
@@ -107,6 +108,39 @@
     return base / 2 + Math.random() * base / 2;
   }
 
+  // ---------- who is sending ----------
+
+  // A link is shared by many people; each sees only what they sent. The server tells
+  // senders apart by an id this browser makes once per link (128 random bits) and keeps
+  // in localStorage: another browser, profile or device is another sender. The link's
+  // id (the token's subject) names it, so the token itself is never stored.
+  function senderId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    const fresh = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const link = linkId();
+    if (!link) return fresh;
+    const key = `inlet-sender:${link}`;
+    try {
+      const kept = localStorage.getItem(key);
+      if (kept && /^[A-Za-z0-9_-]{22,64}$/.test(kept)) return kept;
+      localStorage.setItem(key, fresh);
+    } catch (err) {
+      // No storage (blocked, or a private window that refuses it): this page load only.
+    }
+    return fresh;
+  }
+
+  function linkId() {
+    try {
+      const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      const sub = JSON.parse(atob(payload)).sub;
+      return typeof sub === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(sub) ? sub : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
   // ---------- the link ----------
 
   function problemKind(status, body) {
@@ -118,7 +152,7 @@
   }
 
   async function request(method, url, body) {
-    const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+    const headers = { Authorization: `Bearer ${token}`, 'X-Inlet-Sender': sender, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       const resp = await fetch(url, {
@@ -203,7 +237,7 @@
     wakeAll();
   }
 
-  // ---------- history: what this link has received ----------
+  // ---------- history: what this sender has sent through the link ----------
 
   // The server's verdict on photos sent from this page, once it has checked them.
   function updateRows() {
@@ -501,6 +535,7 @@
       form.append('images', entry.file, entry.name);
       xhr.open('POST', uploadsUrl);
       xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      xhr.setRequestHeader('X-Inlet-Sender', sender);
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.responseType = 'text';
       entry.sent = 0;
