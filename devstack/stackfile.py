@@ -19,7 +19,8 @@ KEYS = ("ENVIRONMENT", "REDIS_URL", "REDIS_PREFIX", "SECRET_KEY")
 _PID = "DEV_PID"
 
 
-def write(facts: Mapping[str, str], path: Path = STACK_FILE) -> None:
+def write(facts: Mapping[str, str], path: Path | None = None) -> None:
+    path = path or STACK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{key}={facts[key]}" for key in KEYS] + [f"{_PID}={os.getpid()}"]
     partial = path.with_suffix(".partial")
@@ -31,8 +32,9 @@ def write(facts: Mapping[str, str], path: Path = STACK_FILE) -> None:
     partial.replace(path)
 
 
-def read(path: Path = STACK_FILE) -> dict[str, str] | None:
+def read(path: Path | None = None) -> dict[str, str] | None:
     """The facts of the `make dev` running now, or None."""
+    path = path or STACK_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -44,8 +46,9 @@ def read(path: Path = STACK_FILE) -> dict[str, str] | None:
     return {key: facts[key] for key in KEYS}
 
 
-def remove(path: Path = STACK_FILE) -> None:
+def remove(path: Path | None = None) -> None:
     """Remove the file if this process wrote it (another `make dev` may own it now)."""
+    path = path or STACK_FILE
     try:
         owner = dict(
             line.split("=", 1) for line in path.read_text().splitlines() if "=" in line
