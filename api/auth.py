@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol, cast
 
 import falcon
@@ -11,6 +12,8 @@ from inlet import tokens
 from inlet.admin_tokens import AdminTokens, InvalidName, clean_name
 from inlet.links import Link, LinkNotFound, LinkStore
 from inlet.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class HasSettings(Protocol):
@@ -73,6 +76,7 @@ def require_admin(req: falcon.Request, secret: str) -> tokens.Claims:
     except InvalidName:
         raise _unauthorized("invalid admin token: its name is not a valid admin name") from None
     if store.revoked(claims):
+        log.warning("refused a revoked admin token of %s (id %s)", claims.subject, claims.token_id)
         raise _unauthorized("this admin token has been revoked; ask for a new one")
     req.env[ADMIN_NAME_ENV] = claims.subject
     req.env[ADMIN_TOKEN_ID_ENV] = claims.token_id

@@ -28,7 +28,10 @@ def store(redis_client: Any, settings: Settings) -> AdminTokens:
 
 
 def test_a_revoked_token_is_refused_at_once_on_every_admin_endpoint(
-    client: testing.TestClient, store: AdminTokens, settings: Settings
+    client: testing.TestClient,
+    store: AdminTokens,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     token, record = store.mint(settings.secret_key, "alice", 3600)
     other, _ = store.mint(settings.secret_key, "bob", 3600)
@@ -41,6 +44,9 @@ def test_a_revoked_token_is_refused_at_once_on_every_admin_endpoint(
     assert_problem(refused, 401, "revoked")
     assert refused.headers["www-authenticate"].startswith("Bearer")
     assert client.simulate_get("/v1/links", headers=bearer(other)).status_code == 200
+    # Each refusal is logged with the admin's name and the token's id, never the token.
+    assert f"revoked admin token of alice (id {record.token_id})" in caplog.text
+    assert token not in caplog.text
 
 
 def test_a_token_living_longer_than_the_maximum_is_refused(
