@@ -43,7 +43,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--name", type=name, required=True, help="who the token is for (shown in the access log)"
     )
     token.add_argument(
-        "--ttl", type=ttl, default=None, help="lifetime (default 48h; at most ADMIN_TOKEN_MAX_TTL)"
+        "--ttl",
+        type=ttl,
+        default=None,
+        help="lifetime (default 48h; at most ADMIN_TOKEN_MAX_TTL, 30d unless set)",
     )
     commands.add_parser("tokens", help="list the recorded admin tokens: name, id, expiry, revoked")
     revoke = commands.add_parser(
