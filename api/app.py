@@ -14,6 +14,7 @@ from redis import Redis
 
 from api import errors
 from api.admission import UploadAdmission
+from api.auth import AdminTokenCheck
 from api.converters import ImageIdConverter
 from api.middleware import NoTokensInURLs, RequestId, RequestMetrics, SecurityHeaders
 from api.openapi import OpenAPIResource
@@ -28,6 +29,7 @@ from api.resources.search import ImageSearchResource
 from api.resources.stats import StatsResource
 from api.resources.uploads import UploadsResource
 from api.resources.uploads_self import UploadsSelfResource
+from inlet.admin_tokens import AdminTokens
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
@@ -72,6 +74,8 @@ def create_app(
     )
 
     app = _bare_app(settings)
+    tokens = AdminTokens(redis, settings.redis_prefix, settings.admin_token_max_ttl)
+    app.add_middleware(AdminTokenCheck(tokens))
 
     checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
     app.add_route("/healthz", HealthResource())

@@ -142,7 +142,17 @@ STATS = {
 
 COMPONENTS: dict[str, Any] = {
     "securitySchemes": {
-        "adminToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "adminToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "An admin token from `python -m api token --name NAME` (its `sub` is the "
+                "admin's name). An expired or revoked token, or one living longer than "
+                "ADMIN_TOKEN_MAX_TTL, gets 401; 503 with Retry-After while revocations "
+                "cannot be checked."
+            ),
+        },
         "linkToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     },
     "responses": {

@@ -123,7 +123,7 @@ def render(minio_user: str) -> str:
         "  Grafana        http://localhost:3000  user admin",
         f"                 password: {_by_name('grafana_admin_password').read_command}",
         "  Admin console  http://localhost:8000/admin/  paste a token from",
-        "                 docker compose exec api python -m api token",
+        "                 docker compose exec api python -m api token --name YOUR_NAME",
     ]
     readable = [s.name for s in SECRET_FILES if os.access(s.path, os.R_OK)]
     if readable:

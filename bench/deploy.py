@@ -239,6 +239,7 @@ def new_deployment(
         s3_endpoint=backends.s3_endpoint,
         search_url=backends.search_url,
         extra={
+            "ENVIRONMENT": "development",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "S3_BUCKET": tag,
             "INDEX_PREFIX": tag,

@@ -19,13 +19,22 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 
-# Used only outside production so that `make dev` and `make token` agree without setup.
+# Used only with ENVIRONMENT=development and no SECRET_KEY (a quick local run); production,
+# the default, refuses to start without a key of its own.
 DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 # The fields that may also be given as NAME_FILE, a path to a file holding the value.
 SECRET_FIELDS = frozenset(
     {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password", "redis_password"}
+)
+
+
+MISSING_SECRET = (
+    "SECRET_KEY is required when ENVIRONMENT=production (the default): set SECRET_KEY to "
+    f"a random string of at least {MIN_SECRET_BYTES} bytes (for example the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or SECRET_KEY_FILE "
+    "to a file holding one; for a local development run set ENVIRONMENT=development"
 )
 
 
@@ -36,7 +45,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     secret_key: str = DEV_SECRET_KEY
-    environment: str = "development"
+    # Production unless told otherwise: a deployment that forgot SECRET_KEY must not start
+    # with a key anyone can read in the repository.
+    environment: str = "production"
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = ""
     # Redis's `requirepass`: used for REDIS_URL, and for a redis:// BROKER_URL, unless
@@ -54,6 +65,9 @@ class Settings:
     redis_prefix: str = "inlet"
     public_base_url: str = ""
     link_max_ttl: int = 30 * 24 * 3600
+    # Longest lifetime of an admin token: `python -m api token --ttl` refuses more, and the
+    # API refuses a token whose lifetime is longer (one minted with the secret elsewhere).
+    admin_token_max_ttl: int = 30 * 24 * 3600
     max_image_bytes: int = 50 * MiB
     max_image_pixels: int = 100_000_000
     # Frames an upload may have (refused beyond), and how many of them a worker decodes
@@ -134,7 +148,7 @@ class Settings:
         if self.environment not in ("development", "production"):
             raise ConfigError("ENVIRONMENT must be 'development' or 'production'")
         if self.production and not secret_given:
-            raise ConfigError("SECRET_KEY is required when ENVIRONMENT=production")
+            raise ConfigError(MISSING_SECRET)
         if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
             raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if self.production and self.secret_key == DEV_SECRET_KEY:
@@ -144,6 +158,7 @@ class Settings:
             raise ConfigError("WORKER_CONCURRENCY must not be negative")
         for name in (
             "link_max_ttl",
+            "admin_token_max_ttl",
             "max_image_bytes",
             "max_image_pixels",
             "max_image_frames",
@@ -177,6 +192,13 @@ class Settings:
             raise ConfigError("LOG_FORMAT must be 'json' or 'text'")
         if self.metrics_bind and not _host_port(self.metrics_bind):
             raise ConfigError(f"METRICS_BIND must be host:port, got {self.metrics_bind!r}")
+
+
+def given(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment sets ``name`` (non-empty), rather than leaving its default:
+    the admin commands write only to a Redis someone named."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(name))
 
 
 def _host_port(text: str) -> tuple[str, int] | None:

@@ -21,6 +21,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from inlet.admin_tokens import AdminTokens
+from inlet.clients import make_redis
 from tests.browser.conftest import Browser, Site
 from tests.http import admin_token
 from tests.images import make_exif, make_image
@@ -222,13 +224,22 @@ def test_an_admins_day_in_the_console(browser: Browser, site: Site, tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("token", "message"),
-    [("not-a-token", "invalid admin token"), ("expired", "has expired")],
+    [
+        ("not-a-token", "invalid admin token"),
+        ("expired", "has expired"),
+        ("revoked", "has been revoked"),
+    ],
 )
 def test_a_wrong_token_gets_a_clear_message(
     browser: Browser, site: Site, token: str, message: str
 ) -> None:
+    settings = site.stack.settings
     if token == "expired":
-        token = admin_token(site.stack.settings.secret_key, ttl=-10)
+        token = admin_token(settings.secret_key, ttl=-10)
+    if token == "revoked":
+        store = AdminTokens(make_redis(settings), settings.redis_prefix, 3600)
+        token, record = store.mint(settings.secret_key, "erin", 3600)
+        store.revoke(record.token_id)
     sign_in(browser, site, token)
     wait(browser, lambda: visible(browser, "message"))
     assert message in text(browser, "#message")
