@@ -9,9 +9,9 @@ the dedup index and the link's quota stay as they were.
 
 Commit, per staged file and in request order: reserve one image and the file's
 bytes of the link's quotas (a file that does not fit is refused, later smaller ones
-may still fit), PUT the object (content-addressed, so idempotent) unless the store already has
-it, SADD its hash (the one caller that gets 1 owns "new"), then hand the upload
-event to the workers.
+may still fit), PUT the object (content-addressed, so idempotent) unless the store
+already has it, SADD its hash (the one caller that gets 1 owns "new"), then hand the
+upload event to the workers.
 """
 
 from __future__ import annotations
