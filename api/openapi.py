@@ -76,24 +76,7 @@ PATHS: dict[str, dict[str, Any]] = {
             security=ADMIN,
             requestBody={
                 "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "expires_in": {"type": "integer", "minimum": 1},
-                                "expires_at": {"type": "string", "format": "date-time"},
-                                "max_images": {"type": "integer", "minimum": 1},
-                                "label": {
-                                    "type": ["string", "null"],
-                                    "maxLength": 100,
-                                    "description": "A short name, trimmed; no control characters",
-                                },
-                            },
-                        }
-                    }
-                },
+                "content": {"application/json": {"schema": schemas.LINK_REQUEST}},
             },
         )
     },

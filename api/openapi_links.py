@@ -25,9 +25,10 @@ SENDER_PARAM: dict[str, Any] = {
 BY_HASH_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "By-hash upload: each listed image the store already holds is recorded as "
-    "a duplicate upload of this link (quota, upload event, duplicate: true). An unknown one "
-    "is answered per item with error.status 404, meaning 'send the bytes' (multipart), and "
-    "records nothing. Per-item answers, 201/207 rules and limits are those of multipart.",
+    "a duplicate upload of this link (quota, upload event, duplicate: true), counting its "
+    "stored size against max_bytes. An unknown one, or a known one larger than the bytes "
+    "left, is answered per item with error.status 404, meaning 'send the bytes' (multipart), "
+    "and records nothing. Per-item answers, 201/207 rules and limits are those of multipart.",
     "required": ["images"],
     "additionalProperties": False,
     "properties": {
@@ -75,6 +76,12 @@ _SELF = {
         "max_images": {"type": ["integer", "null"]},
         "used": {"type": "integer"},
         "remaining": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "max_bytes": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "used_bytes": {"type": "integer"},
+        "remaining_bytes": {
+            "type": ["integer", "null"],
+            "description": "Bytes a file may still have to fit the link's quota; null: unlimited",
+        },
         "max_image_bytes": {"type": "integer"},
         "max_files_per_request": {"type": "integer"},
         "accepted": _FORMATS,

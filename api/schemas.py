@@ -6,6 +6,33 @@ from typing import Any
 
 from api.openapi_links import BY_HASH_SCHEMA
 from inlet.outcomes import Refusal
+from inlet.settings import MAX_LINK_BYTES
+
+LINK_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "expires_in": {"type": "integer", "minimum": 1},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "max_images": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "Most images; left out: LINK_DEFAULT_MAX_IMAGES; null: no limit",
+        },
+        "max_bytes": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": MAX_LINK_BYTES,
+            "description": "Most bytes of all images received, a duplicate counted at its "
+            "size; left out: LINK_DEFAULT_MAX_BYTES; null: no limit",
+        },
+        "label": {
+            "type": ["string", "null"],
+            "maxLength": 100,
+            "description": "A short name, trimmed; no control characters",
+        },
+    },
+}
 
 LINK = {
     "type": "object",
@@ -15,9 +42,15 @@ LINK = {
         "expires_at": {"type": "string", "format": "date-time"},
         "max_images": {"type": ["integer", "null"]},
         "used": {"type": "integer"},
+        "max_bytes": {"type": ["integer", "null"], "description": "null: no byte limit"},
+        "used_bytes": {"type": "integer", "description": "Bytes of the images received"},
         "revoked": {"type": "boolean"},
         "expired": {"type": "boolean"},
-        "state": {"type": "string", "enum": ["active", "expired", "revoked", "used_up"]},
+        "state": {
+            "type": "string",
+            "enum": ["active", "expired", "revoked", "used_up"],
+            "description": "used_up: no image or no byte of the quotas is left",
+        },
         "label": {"type": ["string", "null"], "maxLength": 100},
     },
 }

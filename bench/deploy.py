@@ -176,9 +176,8 @@ class Deployment:
 
     def new_link(self, api: servers.Service) -> str:
         """An upload link without a quota; returns its token."""
-        resp = self._session.post(
-            f"{api.url}/v1/links", json={"expires_in": 3600}, headers=self.admin, timeout=30
-        )
+        body = {"expires_in": 3600, "max_images": None, "max_bytes": None}
+        resp = self._session.post(f"{api.url}/v1/links", json=body, headers=self.admin, timeout=30)
         resp.raise_for_status()
         return str(resp.json()["token"])
 

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
+GiB = 1024 * MiB
+# The largest byte quota a link may have: 1 PiB, beyond any store Inlet would fill and
+# well inside the integers Redis and its Lua scripts count exactly.
+MAX_LINK_BYTES = 1 << 50
 # The fields that may also be given as NAME_FILE, a path to a file holding the value.
 SECRET_FIELDS = frozenset(
     {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password", "redis_password"}
@@ -68,6 +72,10 @@ class Settings:
     # Longest lifetime of an admin token: `python -m api token --ttl` refuses more, and the
     # API refuses a token whose lifetime is longer (one minted with the secret elsewhere).
     admin_token_max_ttl: int = 30 * 24 * 3600
+    # Quotas of a link created without max_images / max_bytes (0: no limit). A link
+    # handed to a crowd is bounded unless an admin asks for more, or for none (null).
+    link_default_max_images: int = 500
+    link_default_max_bytes: int = 5 * GiB
     max_image_bytes: int = 50 * MiB
     max_image_pixels: int = 100_000_000
     # Frames an upload may have (refused beyond), and how many of them a worker decodes
@@ -174,11 +182,20 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
         self._validate_urls()
+        self._validate_link_defaults()
         prefix = self.accel_redirect_prefix
         if prefix and (not prefix.startswith("/") or prefix.endswith("/") or " " in prefix):
             raise ConfigError("ACCEL_REDIRECT_PREFIX must be a path like /_store, or empty")
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
+
+    def _validate_link_defaults(self) -> None:
+        if self.link_default_max_images < 0:
+            raise ConfigError("LINK_DEFAULT_MAX_IMAGES must not be negative (0: no limit)")
+        if not 0 <= self.link_default_max_bytes <= MAX_LINK_BYTES:
+            raise ConfigError(
+                f"LINK_DEFAULT_MAX_BYTES must be between 0 (no limit) and {MAX_LINK_BYTES} bytes"
+            )
 
     def _validate_urls(self) -> None:
         # They become links in the admin console: only web addresses, never javascript:.

@@ -26,7 +26,6 @@ class UploadsSelfResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         link = require_link(bearer(req), self.settings.secret_key, self.links)
         who = sender(req)
-        remaining = None if link.max_images is None else max(0, link.max_images - link.used)
         now = int(time.time())
         resp.media = {
             "expires_at": link.as_dict()["expires_at"],
@@ -34,7 +33,11 @@ class UploadsSelfResource:
             "expires_in": max(0, link.expires_at - now),
             "max_images": link.max_images,
             "used": link.used,
-            "remaining": remaining,
+            "remaining": link.images_left,
+            "max_bytes": link.max_bytes,
+            "used_bytes": link.used_bytes,
+            # What a file may still weigh, so clients can warn before sending it.
+            "remaining_bytes": link.bytes_left,
             "max_image_bytes": self.settings.max_image_bytes,
             "max_files_per_request": self.settings.max_files_per_request,
             "accepted": accepted_formats(),

@@ -113,6 +113,7 @@ class Uploader:
         items = [Item(p, p.stat().st_size) for p in found]
         items += [Item(p, 0, result="failed", detail="no such file or folder") for p in missing]
         self._precheck(items, int(info["max_image_bytes"]))
+        _fit_byte_quota(items, info.get("remaining_bytes"))
         batch = max(1, int(info["max_files_per_request"]))
         with self._progress() as progress:
             self._hash(items, progress)
@@ -185,6 +186,22 @@ class Uploader:
             f"failed; {as_bytes} sent as bytes, {sum(i.by_hash for i in items)} by hash",
             markup=False,
         )
+
+
+def _fit_byte_quota(items: list[Item], remaining: object) -> None:
+    """Refuse, before sending anything, the files the link's byte quota cannot take
+    (in order: a later, smaller file may still fit), as the server would."""
+    if not isinstance(remaining, int):
+        return  # no byte limit
+    left = remaining
+    for item in items:
+        if item.result:
+            continue
+        if item.size > left:
+            item.result = "refused"
+            item.detail = f"{item.size} bytes, too large for what this link has left ({left})"
+        else:
+            left -= item.size
 
 
 def _apply(item: Item, answer: dict[str, object]) -> None:

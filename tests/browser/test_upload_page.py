@@ -414,3 +414,30 @@ def assert_each_browser_sent_its_own_id(site: Site, link: dict[str, Any]) -> Non
     logged = site.stack.access_log() + site.stack.proxy_log()
     assert "/v1/uploads/self" in logged
     assert not any(s in logged for s in senders)
+
+
+def test_a_photo_too_large_for_the_bytes_left_is_refused_in_words(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    small, later = (scenery(n, (640, 480)) for n in (561, 563))
+    large = scenery(562, (1280, 960))
+    for name, data in (("small.jpg", small), ("large.jpg", large), ("later.jpg", later)):
+        (tmp_path / name).write_bytes(data)
+    link = new_link(site, max_bytes=len(small) + len(later) + 1000)
+    site.proxy.clear()
+    open_page(browser, link)
+    assert text_of(browser, "space-left") != "no limit"
+
+    add_files(browser, tmp_path / "small.jpg", tmp_path / "large.jpg")
+    wait_for(browser, lambda: state_of(browser, "small.jpg") == "stored")
+    refused = rows(browser)["large.jpg"].text
+    assert "too large for what this link has left" in refused
+    assert not any(large[1000:3000] in s.body for s in site.proxy.requests())
+
+    # Someone else uses the bytes the page still counts on: the server refuses, in words.
+    body, ctype = multipart([("images", "elsewhere.jpg", scenery(564, (320, 240)), "image/jpeg")])
+    requests.post(link["url"], data=body, headers={"Content-Type": ctype}, timeout=30)
+    add_files(browser, tmp_path / "later.jpg")
+    wait_for(browser, lambda: state_of(browser, "later.jpg") == "refused")
+    assert "too large for what this link has left" in rows(browser)["later.jpg"].text
+    browser.screenshot("too-large-for-what-is-left")

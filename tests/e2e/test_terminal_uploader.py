@@ -179,3 +179,23 @@ def test_503_is_retried_and_a_bad_link_exits_2(
     assert (
         run_uploader("https://example.invalid/nothing", str(photo), state=tmp_path).returncode == 2
     )
+
+
+def test_a_file_too_large_for_the_bytes_left_is_refused_before_sending(
+    stack: Stack, proxy: FrontProxy, tmp_path: Path
+) -> None:
+    first, later = make_image("PNG", seed=970), make_image("PNG", seed=972)
+    large = make_image("PNG", seed=971, size=(200, 200), noise=True)
+    for name, data in (("1.png", first), ("2.png", large), ("3.png", later)):
+        (tmp_path / name).write_bytes(data)
+    link = new_link(stack, proxy, max_bytes=len(first) + len(later) + 10)
+    proxy.clear()
+
+    done = run_uploader(link["page_url"], str(tmp_path), state=tmp_path / ".state")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2 stored, 0 duplicates, 1 refused or failed" in done.stdout
+    assert "too large for what this link has left" in done.stdout
+    assert not any(large[2000:4000] in s.body for s in proxy.requests())
+    state = requests.get(f"{proxy.url}/v1/links/{link['id']}", headers=stack.admin, timeout=30)
+    assert state.json()["used_bytes"] == len(first) + len(later)

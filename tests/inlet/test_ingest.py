@@ -20,14 +20,14 @@ LIMIT = 64 * 1024
 class Parts:
     """The fakes of one ingest and a link to upload through."""
 
-    def __init__(self, max_images: int | None = None) -> None:
+    def __init__(self, max_images: int | None = None, max_bytes: int | None = None) -> None:
         self.blobs = FakeBlobStore()
         self.hashes = FakeHashes()
         self.quota = FakeQuota()
         self.dispatcher = FakeDispatcher()
         self.states = FakeStates()
         now = int(time.time())
-        self.link = Link("link1", now, now + 3600, max_images, 0, False)
+        self.link = Link("link1", now, now + 3600, max_images, 0, False, max_bytes=max_bytes)
         self.ingestor = Ingestor(
             blobs=self.blobs,
             hashes=self.hashes,
@@ -160,8 +160,42 @@ def test_a_store_outage_gives_the_quota_back() -> None:
 
     assert isinstance(result, Refused)
     assert result.reason is Refusal.STORE_UNAVAILABLE
-    assert parts.quota.used == {"link1": 0}
+    assert (parts.quota.used, parts.quota.used_bytes) == ({"link1": 0}, {"link1": 0})
     assert parts.dispatcher.events == []
+
+
+def test_a_file_past_the_byte_quota_is_refused_and_a_smaller_one_still_fits() -> None:
+    small = make_image("PNG", seed=9)
+    large, other = (make_image("PNG", seed=n, size=(64, 64), noise=True) for n in (10, 12))
+    assert min(len(large), len(other)) > len(small)
+    parts = Parts(max_bytes=len(large) + len(small))
+
+    results = parts.upload(("large.png", large), ("other.png", other), ("small.png", small))
+
+    assert [type(r) for r in results] == [Accepted, Refused, Accepted]
+    refused = results[1]
+    assert isinstance(refused, Refused)
+    assert refused.reason is Refusal.QUOTA_USED_UP
+    assert f"{len(other)} bytes do not fit in the {len(small)} bytes left" in refused.detail
+    assert sha(other) not in parts.blobs.objects
+    assert parts.quota.used_bytes == {"link1": len(large) + len(small)}
+
+
+def test_by_hash_counts_the_stored_size_and_a_known_image_too_large_asks_for_bytes() -> None:
+    data = make_image("PNG", seed=11)
+    parts = Parts(max_bytes=len(data) + 10)
+    parts.upload(("a.png", data))
+    other = Parts(max_bytes=len(data) * 2 - 1)
+    other.blobs, other.hashes = parts.blobs, parts.hashes
+    other.ingestor.blobs, other.ingestor.hashes = parts.blobs, parts.hashes
+
+    first, second = other.ingestor.commit_known(other.link, [(sha(data), "a"), (sha(data), "b")])
+
+    assert isinstance(first, Accepted)
+    assert first.duplicate
+    assert isinstance(second, Refused)
+    assert second.reason is Refusal.UNKNOWN_HASH
+    assert other.quota.used_bytes == {"link1": len(data)}
 
 
 @pytest.mark.parametrize(

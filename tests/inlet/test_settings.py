@@ -58,6 +58,13 @@ def test_values_and_suffixes_are_parsed() -> None:
     assert settings.max_files_per_request == 100  # empty means the default
 
 
+def test_link_quota_defaults_are_500_images_and_5_gib_and_0_turns_them_off() -> None:
+    shipped = Settings.from_env({})
+    assert (shipped.link_default_max_images, shipped.link_default_max_bytes) == (500, 5 << 30)
+    given = Settings.from_env({"LINK_DEFAULT_MAX_IMAGES": "0", "LINK_DEFAULT_MAX_BYTES": "200MiB"})
+    assert (given.link_default_max_images, given.link_default_max_bytes) == (0, 200 << 20)
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -72,6 +79,26 @@ def test_values_and_suffixes_are_parsed() -> None:
         ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
         ({"SECRET_KEY": SECRET, "FLOWER_URL": "javascript:alert(1)"}, "FLOWER_URL must be"),
         ({"SECRET_KEY": SECRET, "KIBANA_URL": "kibana:5601"}, "KIBANA_URL must be an http"),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_IMAGES": "-1"},
+            "LINK_DEFAULT_MAX_IMAGES must not be negative",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_IMAGES": "many"},
+            "LINK_DEFAULT_MAX_IMAGES must be an integer",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_BYTES": "-1"},
+            "LINK_DEFAULT_MAX_BYTES must be between 0",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_BYTES": str(2**50 + 1)},
+            "LINK_DEFAULT_MAX_BYTES must be between",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_BYTES": "5GB"},
+            "LINK_DEFAULT_MAX_BYTES must be an integer",
+        ),
     ],
 )
 def test_bad_configuration_is_refused_with_the_variable_named(

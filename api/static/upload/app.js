@@ -194,6 +194,17 @@
     return info.remaining;
   }
 
+  // Bytes the link still takes (its byte quota); null when it has no byte limit.
+  function remainingBytes() {
+    if (!info || info.remaining_bytes === null || info.remaining_bytes === undefined) return null;
+    return info.remaining_bytes;
+  }
+
+  function tooLargeForWhatIsLeft(size, left) {
+    const amount = left === undefined ? '' : ` (${fmtBytes(Math.max(0, left))})`;
+    return `Not sent: it is ${fmtBytes(size)}, too large for what this link has left${amount}.`;
+  }
+
   function renderLink() {
     if (!info || linkProblem) return;
     $('link-status').textContent = 'Add the photos you want to send. They are sent as soon as you add them.';
@@ -206,7 +217,7 @@
     $('choose').setAttribute('accept', accept);
     tick();
     const remaining = remainingCount();
-    if (remaining === 0) setProblem('usedup');
+    if (remaining === 0 || remainingBytes() === 0) setProblem('usedup');
   }
 
   function tick() {
@@ -215,6 +226,8 @@
     $('time-left').textContent = left > 0 ? fmtDuration(left) : 'none';
     const remaining = remainingCount();
     $('remaining').textContent = remaining === null ? 'no limit' : String(remaining);
+    const bytesLeft = remainingBytes();
+    $('space-left').textContent = bytesLeft === null ? 'no limit' : fmtBytes(bytesLeft);
     if (left <= 0 && !linkProblem) setProblem('expired');
   }
 
@@ -312,12 +325,15 @@
     if (file.size > info.max_image_bytes) {
       return `Not sent: it is ${fmtBytes(file.size)}; this link accepts photos up to ${fmtBytes(info.max_image_bytes)}.`;
     }
+    const pending = entries.filter((e) => ['queued', 'hashing', 'checking', 'sending', 'verifying', 'waiting'].includes(e.state));
     const remaining = remainingCount();
-    if (remaining !== null) {
-      const pending = entries.filter((e) => ['queued', 'hashing', 'checking', 'sending', 'verifying', 'waiting'].includes(e.state)).length;
-      if (pending >= remaining) {
-        return `Not sent: this link accepts only ${remaining} more photo${remaining === 1 ? '' : 's'}.`;
-      }
+    if (remaining !== null && pending.length >= remaining) {
+      return `Not sent: this link accepts only ${remaining} more photo${remaining === 1 ? '' : 's'}.`;
+    }
+    const bytesLeft = remainingBytes();
+    if (bytesLeft !== null) {
+      const left = bytesLeft - pending.reduce((sum, e) => sum + e.size, 0);
+      if (file.size > left) return tooLargeForWhatIsLeft(file.size, left);
     }
     return null;
   }
@@ -573,13 +589,16 @@
       entry.ui.id.dataset.id = item.id;
       announce(`${entry.name}: ${duplicate ? 'already here' : 'stored'}.`);
       if (info && info.remaining !== null) info.remaining = Math.max(0, info.remaining - 1);
+      if (remainingBytes() !== null) info.remaining_bytes = Math.max(0, info.remaining_bytes - entry.size);
       tick();
       refreshSoon();
       return;
     }
     const error = item.error || {};
     if (error.status === 403) {
-      setState(entry, 'refused', 'Not sent: this link accepts no more photos.');
+      // The quota refused it: with photos still left to send, its bytes did not fit.
+      const tooLarge = remainingBytes() !== null && remainingCount() !== 0;
+      setState(entry, 'refused', tooLarge ? tooLargeForWhatIsLeft(entry.size) : 'Not sent: this link accepts no more photos.');
       refreshSoon();
     } else {
       setState(entry, 'refused', `Refused by the server: ${error.detail || 'no reason given'}`);
