@@ -59,9 +59,11 @@ def test_values_and_suffixes_are_parsed() -> None:
 
 
 def test_link_quota_defaults_are_500_images_and_5_gib_and_0_turns_them_off() -> None:
-    shipped = Settings.from_env({})
+    shipped = Settings.from_env({"SECRET_KEY": SECRET})
     assert (shipped.link_default_max_images, shipped.link_default_max_bytes) == (500, 5 << 30)
-    given = Settings.from_env({"LINK_DEFAULT_MAX_IMAGES": "0", "LINK_DEFAULT_MAX_BYTES": "200MiB"})
+    given = Settings.from_env(
+        {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_IMAGES": "0", "LINK_DEFAULT_MAX_BYTES": "200MiB"}
+    )
     assert (given.link_default_max_images, given.link_default_max_bytes) == (0, 200 << 20)
 
 
