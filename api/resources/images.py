@@ -133,11 +133,13 @@ class ImageResource:
         return Served(store, digest, original=False)
 
     def _not_yet(self, image_id: str) -> Problem:
-        """No public rendition: never the original in its place. A stored image gets
-        one from a worker (queued here, once a minute at most) within seconds."""
+        """No public rendition: never the original in its place. A pending image gets
+        one from the job its upload queued; a verified one without (stored before
+        renditions existed) from a job queued here, once a minute at most."""
         if not self._stored(image_id):
             return _no_image(image_id, self.states)
-        if self.renditions.wanted(image_id):
+        ready = self.states.state(image_id) is State.READY
+        if ready and self.renditions.wanted(image_id):
             self.dispatcher.rendition_wanted(image_id)
         return Problem(
             503,
