@@ -182,3 +182,15 @@ def test_what_is_not_an_image_is_returned_untouched() -> None:
         removal = strip_location(data)
         assert removal.data == data
         assert not removal.changed
+
+
+def test_a_second_image_inside_a_jpeg_loses_its_location_too() -> None:
+    # Multi-picture JPEGs (depth maps, previews) carry whole JPEGs after the first one's
+    # end, each with its own EXIF; their offsets survive because nothing moves.
+    first, second = make_located_image("JPEG", seed=11), make_located_image("JPEG", seed=12)
+    public = strip_location(first + second).data
+    assert len(public) == len(first + second)
+    for part in (public[: len(first)], public[len(first) :]):
+        assert "location" not in extract_metadata(io.BytesIO(part), len(part))
+    assert pixels(public[: len(first)]) == pixels(first)
+    assert pixels(public[len(first) :]) == pixels(second)
