@@ -23,8 +23,9 @@ _DATA_TAGS = ((0x0111, 0x0117), (0x0144, 0x0145), (0x0201, 0x0202))
 _DATA_TAG_SET = frozenset(tag for pair in _DATA_TAGS for tag in pair)
 
 # An XMP property whose local name starts with GPS, in any namespace (exif:GPSLatitude,
-# drone-dji:GpsLatitude, ...), as an attribute or as an element with its content.
-_NAME = rb"[A-Za-z_][\w.-]*:(?i:gps)[\w.-]*"
+# drone-dji:GpsLatitude, ...), or any property of a namespace whose prefix does (gps:…),
+# as an attribute or as an element with its content. Namespace declarations stay.
+_NAME = rb"(?!xmlns:)(?:(?i:gps)[\w.-]*:[\w.-]+|[A-Za-z_][\w.-]*:(?i:gps)[\w.-]*)"
 _XMP_ATTRIBUTE = re.compile(rb"\s" + _NAME + rb"\s*=\s*(?:\"[^\"]*\"|'[^']*')")
 _XMP_ELEMENT = re.compile(
     rb"<(" + _NAME + rb")(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?(?:/>|>.*?</\1\s*>)", re.DOTALL

@@ -194,3 +194,22 @@ def test_a_second_image_inside_a_jpeg_loses_its_location_too() -> None:
         assert "location" not in extract_metadata(io.BytesIO(part), len(part))
     assert pixels(public[: len(first)]) == pixels(first)
     assert pixels(public[len(first) :]) == pixels(second)
+
+
+def test_properties_of_a_gps_namespace_go_and_its_declaration_stays() -> None:
+    packet = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description'
+        b' xmlns:gps="http://example.com/gps/" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        b' gps:Lat="51.5" dc:format="image/jpeg"><gps:Lon>-0.12</gps:Lon>'
+        b"</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, format="JPEG", xmp=packet)
+    public = xmp_packet(strip_location(buf.getvalue()).data)
+    assert b"51.5" not in public
+    assert b"-0.12" not in public
+    root = ElementTree.fromstring(public)  # noqa: S314 - the packet is our own test data
+    description = root.find(".//{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description")
+    assert description is not None
+    assert description.get("{http://purl.org/dc/elements/1.1/}format") == "image/jpeg"
