@@ -38,6 +38,7 @@ from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
 from inlet.outbox import Outbox
+from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
 from inlet.verification import ImageStates
 from search import service
@@ -69,6 +70,7 @@ def create_app(
     links = LinkStore(redis, settings.redis_prefix)
     hashes = HashIndex(redis, settings.redis_prefix)
     states = ImageStates(redis, settings.redis_prefix)
+    renditions = Renditions(redis, settings.redis_prefix, public_store(blobs))
     ingestor = _ingestor(
         settings, blobs=blobs, hashes=hashes, links=links, states=states, dispatcher=dispatcher
     )
@@ -86,10 +88,11 @@ def create_app(
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route(
         "/v1/images/{image_id:image_id}",
-        ImageResource(settings, blobs, hashes, states, dispatcher),
+        ImageResource(settings, blobs, hashes, states, dispatcher, renditions=renditions),
     )
     app.add_route(
-        "/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs, states)
+        "/v1/images/{image_id:image_id}/metadata",
+        MetadataResource(settings, es, names, blobs, states),
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
     app.add_route("/v1/failures", FailuresResource(settings, redis))

@@ -10,6 +10,7 @@ from typing import Any
 import falcon
 
 from api import openapi_console, schemas
+from api.openapi_images import IMAGE_PATHS
 from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE, SENDER_PARAM
 from api.openapi_parts import ADMIN, PROBLEM, json_response, op, path_param, query_param
 
@@ -28,11 +29,6 @@ _UPLOAD_RESPONSES = {
     "415": PROBLEM,
     "422": PROBLEM,
     "503": PROBLEM,
-}
-
-_REJECTED = {
-    **PROBLEM,
-    "description": "The workers rejected the image (state: rejected, reason): never served",
 }
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -146,53 +142,7 @@ PATHS: dict[str, dict[str, Any]] = {
             ],
         )
     },
-    "/v1/images/{image_id}": {
-        "parameters": [path_param("image_id", "SHA-256 of the image bytes")],
-        "get": op(
-            "The image bytes (Range and If-None-Match supported)",
-            {
-                "200": {"description": "The image", "content": {"image/*": {}}},
-                "206": {"description": "Part of the image"},
-                "304": {"description": "Not modified"},
-                "404": PROBLEM,
-                "410": _REJECTED,
-                "416": PROBLEM,
-                "503": PROBLEM,
-            },
-        ),
-        "head": op(
-            "The image's headers",
-            {"200": {"description": "OK"}, "304": {"description": "Not modified"}, "404": PROBLEM},
-        ),
-        "delete": op(
-            "Delete an image: blob, dedup entry and metadata",
-            {"204": {"description": "Deleted"}, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
-            security=ADMIN,
-        ),
-    },
-    "/v1/images/{image_id}/metadata": {
-        "parameters": [path_param("image_id", "SHA-256 of the image bytes")],
-        "get": op(
-            "Extracted metadata",
-            {
-                "200": json_response(schemas.METADATA),
-                "202": json_response(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "id": {"type": "string"},
-                            "status": {"const": "processing"},
-                            "state": {"enum": ["pending", "ready"]},
-                        },
-                    },
-                    "Stored; being verified (pending) or indexed (ready)",
-                ),
-                "404": PROBLEM,
-                "410": _REJECTED,
-                "503": PROBLEM,
-            },
-        ),
-    },
+    **IMAGE_PATHS,
     "/v1/failures": {
         "get": op(
             "Tasks that failed for good (dead letters), newest first",

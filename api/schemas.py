@@ -126,8 +126,9 @@ METADATA = {
         "location": {
             "type": "object",
             "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+            "description": "Admins only (anonymous /metadata leaves it out)",
         },
-        "altitude": {"type": "number"},
+        "altitude": {"type": "number", "description": "Admins only, as location"},
         "iso": {"type": "integer"},
         "f_number": {"type": "number"},
         "exposure_time": {"type": "number"},

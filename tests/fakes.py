@@ -112,6 +112,7 @@ class FakeDispatcher:
     events: list[UploadEvent] = field(default_factory=list)
     indexed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    wanted: list[str] = field(default_factory=list)
 
     def upload_accepted(self, event: UploadEvent, *, index_image: bool) -> None:
         self.events.append(event)
@@ -120,6 +121,9 @@ class FakeDispatcher:
 
     def image_deleted(self, image_id: str) -> None:
         self.deleted.append(image_id)
+
+    def rendition_wanted(self, image_id: str) -> None:
+        self.wanted.append(image_id)
 
 
 @dataclass
