@@ -66,8 +66,9 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
         assert int(served.headers["retry-after"]) > 0
         assert served_took < 20
         time.sleep(max(0.0, stall_seconds - (time.monotonic() - stalled_at)))
-    used = stack.get(f"/v1/links/{link['id']}").json()["used"]
-    assert used == 0  # the refused upload gave its reservation back
+    state = stack.get(f"/v1/links/{link['id']}").json()
+    # The refused upload gave its reservation back: its image and its bytes.
+    assert (state["used"], state["used_bytes"]) == (0, 0)
 
     again = upload(link, data)
     assert again.status_code == 201, again.text
