@@ -147,7 +147,11 @@ def _bare_app(settings: Settings) -> falcon.App[Any, Any]:
         RequestMetrics(),
         SecurityHeaders(),
         NoTokensInURLs(),
-        UploadAdmission(settings.max_uploads_in_flight),
+        UploadAdmission(
+            settings.max_uploads_in_flight,
+            threads=settings.gunicorn_threads,
+            max_wait=settings.upload_queue_wait,
+        ),
     ]
     app = falcon.App(middleware=middleware)
     _configure(app, settings)

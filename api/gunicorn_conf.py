@@ -32,7 +32,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Uploads waiting their turn hold a thread each (api/admission.py): threads are many and
+# cheap (a sleeping thread costs no CPU and little memory), slots for uploads are few.
+threads = int(os.environ.get("GUNICORN_THREADS") or Settings.gunicorn_threads)
 worker_class = "gthread"
 # Uploads of many large images take a while on slow links.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))

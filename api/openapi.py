@@ -28,7 +28,14 @@ _UPLOAD_RESPONSES = {
     },
     "415": PROBLEM,
     "422": PROBLEM,
-    "503": PROBLEM,
+    "503": {
+        **PROBLEM,
+        "description": "Try again after Retry-After: overloaded (the upload would wait "
+        "longer than UPLOAD_QUEUE_WAIT for one of MAX_UPLOADS_IN_FLIGHT slots; Retry-After "
+        "is that estimate), the image store or Redis unavailable (after the store failed "
+        "once, the request's remaining files are refused at once, store-unavailable), or "
+        "(front proxy) the API did not answer",
+    },
 }
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -193,10 +200,16 @@ _PROXY = {
     "502": {**PROBLEM, "description": "Front proxy: the API is not answering (Retry-After)"},
     "504": {**PROBLEM, "description": "Front proxy: the API took too long (Retry-After)"},
 }
-for _item in PATHS.values():
+# Under /v1/uploads the proxy answers an API that did not answer with 503, never 502.
+_PROXY_UPLOADS = {
+    "503": {**PROBLEM, "description": "Front proxy: the API did not answer (Retry-After)"},
+    "504": _PROXY["504"],
+}
+for _path, _item in PATHS.items():
+    _proxy = _PROXY_UPLOADS if _path.startswith("/v1/uploads") else _PROXY
     for _name, _operation in _item.items():
         if _name != "parameters":
-            _operation["responses"] = {**_PROXY, **_operation["responses"]}
+            _operation["responses"] = {**_proxy, **_operation["responses"]}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -207,7 +220,7 @@ DOCUMENT: dict[str, Any] = {
         "storage, metadata search and statistics. Errors are application/problem+json, "
         "also those of the front proxy: 400 (unreadable request), 413 (body over "
         "PROXY_MAX_BODY), 414 (request line over 8 KiB), 431 (a header over 8 KiB), 502 "
-        "and 504 (the API not answering).",
+        "and 504 (the API not answering; under /v1/uploads 503, never 502).",
     },
     "paths": PATHS,
     "components": schemas.COMPONENTS,

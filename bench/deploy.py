@@ -42,7 +42,7 @@ class ServerConfig:
 
     worker_class: str = "gthread"
     workers: int = 2
-    threads: int = 4
+    threads: int = 32
 
     @property
     def label(self) -> str:

@@ -33,6 +33,7 @@ from inlet.dispatch import Dispatcher, UploadEvent
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link, Shortfall
 from inlet.outcomes import Accepted, Outcome, Refusal, Refused, State
+from inlet.refusals import is_store_failure, quota_refusal, store_unavailable, unknown_hash
 from inlet.verification import States
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class Ingestor:
             if known is None:
                 used_up = _used_up(link, taken, taken_bytes)
                 results.append(
-                    _quota_refusal(filename, link, used_up) if used_up else _unknown(filename)
+                    quota_refusal(filename, link, used_up) if used_up else unknown_hash(filename)
                 )
                 continue
             fmt = known.metadata.get("format", "")
@@ -181,24 +182,32 @@ class Ingestor:
                 outcome = self._commit_reserved(link, item, set(), sender)
                 taken, taken_bytes = taken + 1, taken_bytes + item.size
             elif shortfall.bytes_left:
-                outcome = _unknown(filename)  # too large for the bytes left: see above
+                outcome = unknown_hash(filename)  # too large for the bytes left: see above
             else:
-                outcome = _quota_refusal(filename, link, shortfall)
+                outcome = quota_refusal(filename, link, shortfall)
             results.append(outcome)
         return results
 
     def commit(
         self, link: Link, staged: Iterable[Staged | Refused], *, sender: str = ""
     ) -> list[Outcome]:
-        """Store and record each staged file; ``sender`` labels the upload events."""
+        """Commit in request order; ``sender`` labels the upload events. Once the store
+        has failed during this request, the files that would still need it are refused
+        at once, without touching it: one store timeout per request, not one per file."""
         results: list[Outcome] = []
         stored_now: set[str] = set()
+        store_down = False
         for item in staged:
             if isinstance(item, Refused):
                 results.append(item)
                 continue
             try:
-                results.append(self._commit_one(link, item, stored_now, sender))
+                if store_down and not (item.stored or item.image_id in stored_now):
+                    outcome: Outcome = store_unavailable(item.filename)
+                else:
+                    outcome = self._commit_one(link, item, stored_now, sender)
+                    store_down = store_down or is_store_failure(outcome)
+                results.append(outcome)
             finally:
                 item.spool.close()
         return results
@@ -208,7 +217,7 @@ class Ingestor:
     ) -> Outcome:
         shortfall = self.links.reserve(link, item.size)
         if shortfall is not None:
-            return _quota_refusal(item.filename, link, shortfall, item.size)
+            return quota_refusal(item.filename, link, shortfall, item.size)
         return self._commit_reserved(link, item, stored_now, sender)
 
     def _commit_reserved(
@@ -221,8 +230,7 @@ class Ingestor:
         except StoreUnavailable:
             self.links.release(link, item.size)
             log.exception("blob store unavailable while storing %s", item.image_id)
-            detail = "the image store is unavailable; try again"
-            return Refused(item.filename, Refusal.STORE_UNAVAILABLE, detail)
+            return store_unavailable(item.filename)
         except BaseException:
             self.links.release(link, item.size)
             raise
@@ -269,24 +277,6 @@ def _used_up(link: Link, taken: int, taken_bytes: int) -> Shortfall | None:
     if link.max_bytes is not None and link.used_bytes + taken_bytes >= link.max_bytes:
         return Shortfall(bytes_left=0)
     return None
-
-
-def _quota_refusal(filename: str, link: Link, shortfall: Shortfall, size: int = 0) -> Refused:
-    if shortfall.bytes_left is None:
-        detail = f"this link's quota of {link.max_images} images is used up"
-    elif shortfall.bytes_left == 0:
-        detail = f"this link's quota of {link.max_bytes} bytes is used up"
-    else:
-        detail = (
-            f"this file's {size} bytes do not fit in the {shortfall.bytes_left} bytes left "
-            f"of this link's quota of {link.max_bytes} bytes"
-        )
-    return Refused(filename, Refusal.QUOTA_USED_UP, detail)
-
-
-def _unknown(filename: str) -> Refused:
-    detail = "no stored image has this SHA-256; send the file's bytes"
-    return Refused(filename, Refusal.UNKNOWN_HASH, detail)
 
 
 # A by-hash upload has no bytes to spool; commit never reads a stored item's spool.

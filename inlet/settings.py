@@ -89,11 +89,13 @@ class Settings:
     # kills its process would otherwise be retried forever).
     verify_max_attempts: int = 3
     max_files_per_request: int = 100
+    # Uploads one API process handles at once; more wait their turn (api/admission.py),
+    # each holding a request thread, for at most upload_queue_wait seconds (0: no
+    # waiting), and get 503 beyond that or when their estimated wait is longer.
+    max_uploads_in_flight: int = 3
+    upload_queue_wait: int = 10
     # A client may pause this long between two reads of an upload body, and take this
     # long for the whole body, before the request is dropped with nothing stored.
-    # Uploads one API process handles at once; more get 503 at once. Keep it below the
-    # request threads (GUNICORN_THREADS) so that other requests always find one free.
-    max_uploads_in_flight: int = 3
     upload_read_timeout: int = 30
     upload_body_deadline: int = 900
     task_soft_time_limit: int = 60
@@ -112,8 +114,9 @@ class Settings:
     # Shown as links in the admin console when set.
     flower_url: str = ""
     kibana_url: str = ""
-    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool.
-    gunicorn_threads: int = 4
+    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool
+    # and of its upload waiting room (api/admission.py). Waiting threads only sleep.
+    gunicorn_threads: int = 32
     # The front proxy's internal location for image bytes (docker/nginx/inlet.conf.template).
     # Set (compose, make dev, the end-to-end tests), the API only decides whether an image
     # is served and hands the proxy a signed GET of the object (X-Accel-Redirect); empty,
@@ -162,8 +165,7 @@ class Settings:
         if self.production and self.secret_key == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must not be the development default in production")
         self._validate_observability()
-        if self.worker_concurrency < 0:
-            raise ConfigError("WORKER_CONCURRENCY must not be negative")
+        self._validate_non_negative()
         for name in (
             "link_max_ttl",
             "admin_token_max_ttl",
@@ -188,6 +190,11 @@ class Settings:
             raise ConfigError("ACCEL_REDIRECT_PREFIX must be a path like /_store, or empty")
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
+
+    def _validate_non_negative(self) -> None:
+        for name in ("worker_concurrency", "upload_queue_wait"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} must not be negative")
 
     def _validate_link_defaults(self) -> None:
         if self.link_default_max_images < 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+from typing import IO, Any
 
 import pytest
 
@@ -162,6 +163,43 @@ def test_a_store_outage_gives_the_quota_back() -> None:
     assert result.reason is Refusal.STORE_UNAVAILABLE
     assert (parts.quota.used, parts.quota.used_bytes) == ({"link1": 0}, {"link1": 0})
     assert parts.dispatcher.events == []
+
+
+class CountingStore(FakeBlobStore):
+    """A store that fails, counting every attempt to write to it."""
+
+    def __init__(self) -> None:
+        super().__init__(down=True)
+        self.attempts = 0
+
+    def put(self, image_id: str, fileobj: IO[bytes], **kw: Any) -> None:
+        self.attempts += 1
+        super().put(image_id, fileobj, **kw)
+
+
+def test_after_one_store_failure_the_rest_of_the_request_fails_at_once() -> None:
+    parts = Parts(max_images=10)
+    known = make_image("PNG", seed=20)
+    parts.upload(("known.png", known))  # stored while the store was up
+    store = CountingStore()
+    store.objects = parts.blobs.objects
+    parts.ingestor.blobs = store
+    new = [make_image("PNG", seed=21 + n) for n in range(4)]
+    staged = [parts.ingestor.stage(io.BytesIO(data), f"{n}.png") for n, data in enumerate(new)]
+    store.down = False  # staging the known image reads its stored head
+    staged.insert(2, parts.ingestor.stage(io.BytesIO(known), "known.png"))
+    store.down = True
+
+    results = parts.ingestor.commit(parts.link, staged)
+
+    assert store.attempts == 1  # one timeout per request, not one per file
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert [r.filename for r in refused] == ["0.png", "1.png", "2.png", "3.png"]
+    assert {r.reason for r in refused} == {Refusal.STORE_UNAVAILABLE}
+    # Bytes the store already holds need no write: still accepted, and counted alone.
+    assert results[2] == Accepted("known.png", sha(known), duplicate=True)
+    assert parts.quota.used == {"link1": 2}
+    assert all(item.spool.closed for item in staged if isinstance(item, Staged))
 
 
 def test_a_file_past_the_byte_quota_is_refused_and_a_smaller_one_still_fits() -> None:

@@ -78,6 +78,10 @@ def test_link_quota_defaults_are_500_images_and_5_gib_and_0_turns_them_off() -> 
         ({"SECRET_KEY": SECRET, "MAX_IMAGE_BYTES": "0"}, "MAX_IMAGE_BYTES must be positive"),
         ({"SECRET_KEY": SECRET, "ADMIN_TOKEN_MAX_TTL": "0"}, "ADMIN_TOKEN_MAX_TTL must be"),
         ({"SECRET_KEY": SECRET, "ADMIN_TOKEN_MAX_TTL": "a month"}, "ADMIN_TOKEN_MAX_TTL must"),
+        (
+            {"SECRET_KEY": SECRET, "UPLOAD_QUEUE_WAIT": "-1"},
+            "UPLOAD_QUEUE_WAIT must not be negative",
+        ),
         ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
         ({"SECRET_KEY": SECRET, "FLOWER_URL": "javascript:alert(1)"}, "FLOWER_URL must be"),
         ({"SECRET_KEY": SECRET, "KIBANA_URL": "kibana:5601"}, "KIBANA_URL must be an http"),
