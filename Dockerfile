@@ -28,7 +28,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONPATH=/app \
-    PORT=8000
+    PORT=8000 \
+    ENVIRONMENT=production
 
 # A fixed numeric id, so that orchestrators can check runAsNonRoot.
 RUN groupadd --system --gid 10001 inlet \
@@ -60,5 +61,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=3)"]
 
+# Production (also the settings' default): without SECRET_KEY or SECRET_KEY_FILE the API,
+# the worker and beat refuse to start, saying how to set it.
 # devstack.commands.PROCESS_COMMANDS["api"]
 CMD ["gunicorn", "--config", "python:api.gunicorn_conf", "api.wsgi:app"]

@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 FLOWER_PORT ?= 5555
 TTL ?= 48h
+NAME ?= dev
 
 .DEFAULT_GOAL := help
 .PHONY: help install lint format test dev token bench clean
@@ -36,8 +37,8 @@ test: lint ## Lint, then the whole suite against real servers (started on free p
 dev: $(STAMP) ## Run the whole stack without Docker: Inlet (nginx in front of the API) on $PORT, Flower on $FLOWER_PORT
 	PORT=$(PORT) FLOWER_PORT=$(FLOWER_PORT) $(BIN)/python -m devstack
 
-token: $(STAMP) ## Print an admin token (TTL=48h by default)
-	@$(BIN)/python -m api token --ttl $(TTL)
+token: $(STAMP) ## Print an admin token for the running make dev (NAME=dev, TTL=48h by default)
+	@$(BIN)/python -m devstack.token --name $(NAME) --ttl $(TTL)
 
 bench: $(STAMP) ## Benchmarks against their floors; writes bench/results/
 	$(BIN)/python -m bench

@@ -1,33 +1,25 @@
-"""Admin command line: `python -m api token [--ttl 48h]`, `python -m api reindex`,
-`python -m api secrets`."""
+"""Admin command line: `python -m api token --name NAME [--ttl 48h]`, `python -m api tokens`,
+`python -m api revoke NAME|ID`, `python -m api reindex`, `python -m api secrets`.
+
+Admin tokens are recorded in the deployment's Redis (REDIS_URL must be set); a revoked
+token is refused by the API at once (401).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-from inlet import tokens
-from inlet.settings import ConfigError, Settings, parse_quantity
-
-
-def _ttl(value: str) -> int:
-    try:
-        seconds = parse_quantity(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a duration like 3600, 90m, 48h or 7d"
-        ) from None
-    if seconds < 1:
-        raise argparse.ArgumentTypeError("the TTL must be positive")
-    return seconds
+from api import admin_cli
+from inlet.settings import ConfigError, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m api", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    token = commands.add_parser("token", help="print a new admin token and nothing else")
-    token.add_argument("--ttl", type=_ttl, default=48 * 3600, help="lifetime (default 48h)")
+    admin_cli.add_commands(commands)
     commands.add_parser("reindex", help="queue metadata jobs for stored images not yet indexed")
     commands.add_parser(
         "secrets", help="where the compose stack keeps its generated secrets and logins"
@@ -43,10 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(render(minio_user=settings.s3_access_key))
         return 0
-    if args.command == "token":
-        expires_at = int(time.time()) + args.ttl
-        print(tokens.issue(settings.secret_key, tokens.TokenKind.ADMIN, "admin", expires_at))
-        return 0
+    if args.command in ("token", "tokens", "revoke"):
+        return admin_cli.run(args.command, args, settings)
     from tasks.reconcile import run_reindex
 
     queued = run_reindex(settings)

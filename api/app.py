@@ -14,6 +14,7 @@ from redis import Redis
 
 from api import errors
 from api.admission import UploadAdmission
+from api.auth import AdminTokenCheck
 from api.converters import ImageIdConverter
 from api.middleware import NoTokensInURLs, RequestId, RequestMetrics, SecurityHeaders
 from api.openapi import OpenAPIResource
@@ -29,6 +30,7 @@ from api.resources.stats import StatsResource
 from api.resources.upload_check import UploadCheckResource
 from api.resources.uploads import UploadsResource
 from api.resources.uploads_self import UploadsSelfResource
+from inlet.admin_tokens import AdminTokens
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
@@ -37,6 +39,7 @@ from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
 from inlet.links import LinkStore
 from inlet.outbox import Outbox
+from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
 from inlet.verification import ImageStates
 from search import service
@@ -68,11 +71,14 @@ def create_app(
     links = LinkStore(redis, settings.redis_prefix)
     hashes = HashIndex(redis, settings.redis_prefix)
     states = ImageStates(redis, settings.redis_prefix)
+    renditions = Renditions(redis, settings.redis_prefix, public_store(blobs))
     ingestor = _ingestor(
         settings, blobs=blobs, hashes=hashes, links=links, states=states, dispatcher=dispatcher
     )
 
     app = _bare_app(settings)
+    tokens = AdminTokens(redis, settings.redis_prefix, settings.admin_token_max_ttl)
+    app.add_middleware(AdminTokenCheck(tokens))
 
     checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
     app.add_route("/healthz", HealthResource())
@@ -83,10 +89,11 @@ def create_app(
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route(
         "/v1/images/{image_id:image_id}",
-        ImageResource(settings, blobs, hashes, states, dispatcher),
+        ImageResource(settings, blobs, hashes, states, dispatcher, renditions=renditions),
     )
     app.add_route(
-        "/v1/images/{image_id:image_id}/metadata", MetadataResource(es, names, blobs, states)
+        "/v1/images/{image_id:image_id}/metadata",
+        MetadataResource(settings, es, names, blobs, states),
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
@@ -142,7 +149,11 @@ def _bare_app(settings: Settings) -> falcon.App[Any, Any]:
         RequestMetrics(),
         SecurityHeaders(),
         NoTokensInURLs(),
-        UploadAdmission(settings.max_uploads_in_flight),
+        UploadAdmission(
+            settings.max_uploads_in_flight,
+            threads=settings.gunicorn_threads,
+            max_wait=settings.upload_queue_wait,
+        ),
     ]
     app = falcon.App(middleware=middleware)
     _configure(app, settings)

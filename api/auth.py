@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol, cast
 
 import falcon
 
 from api.errors import Problem
 from inlet import tokens
+from inlet.admin_tokens import AdminTokens, InvalidName, clean_name
 from inlet.links import Link, LinkNotFound, LinkStore
+from inlet.senders import InvalidSender, Sender
 from inlet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The id a link holder's client keeps to tell its own uploads from other holders'.
+SENDER_HEADER = "X-Inlet-Sender"
 
 
 class HasSettings(Protocol):
@@ -35,10 +43,51 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
+# Where the access log finds the admin's name and token id (api/gunicorn_conf.py): the
+# WSGI environ, which gunicorn hands to its logger after the response.
+ADMIN_NAME_ENV = "inlet.admin"
+ADMIN_TOKEN_ID_ENV = "inlet.admin_token_id"  # noqa: S105 - a WSGI environ key, no secret
+
+
+class AdminTokenCheck:
+    """Middleware that gives every request the record of withdrawn admin tokens, so that
+    :func:`require_admin` refuses them wherever it is called."""
+
+    def __init__(self, store: AdminTokens) -> None:
+        self.store = store
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.admin_tokens = self.store
+
+
 def require_admin(req: falcon.Request, secret: str) -> tokens.Claims:
+    """The claims of the request's admin token, refused with 401 or 403 as appropriate:
+    signature, kind, expiry, lifetime, name, then revocation (one Redis round trip; a
+    Redis that cannot answer makes this 503, never an acceptance)."""
     token = bearer(req)
     if token is None:
         raise _unauthorized("an admin token is required: 'Authorization: Bearer <token>'")
+    claims = _verified(secret, token)
+    store: AdminTokens | None = req.context.get("admin_tokens")
+    if store is None:
+        raise RuntimeError("the app was built without AdminTokenCheck")
+    if claims.expires_at - claims.issued_at > store.max_ttl:
+        raise _unauthorized(
+            "the admin token lives longer than ADMIN_TOKEN_MAX_TTL allows; create a new one"
+        )
+    try:
+        clean_name(claims.subject)
+    except InvalidName:
+        raise _unauthorized("invalid admin token: its name is not a valid admin name") from None
+    if store.revoked(claims):
+        log.warning("refused a revoked admin token of %s (id %s)", claims.subject, claims.token_id)
+        raise _unauthorized("this admin token has been revoked; ask for a new one")
+    req.env[ADMIN_NAME_ENV] = claims.subject
+    req.env[ADMIN_TOKEN_ID_ENV] = claims.token_id
+    return claims
+
+
+def _verified(secret: str, token: str) -> tokens.Claims:
     try:
         return tokens.verify(secret, token, tokens.TokenKind.ADMIN)
     except tokens.WrongTokenKind:
@@ -82,3 +131,17 @@ def require_link(token: str | None, secret: str, links: LinkStore) -> Link:
     if link.expired():
         raise Problem(410, "this upload link has expired", slug="link-expired")
     return link
+
+
+def sender(req: falcon.Request) -> Sender | None:
+    """The caller's sender id, if it sent one; a malformed one is refused (400)
+    rather than silently ignored, so a client never loses sight of its uploads."""
+    value = req.get_header(SENDER_HEADER)
+    if value is None:
+        return None
+    try:
+        return Sender.parse(value)
+    except InvalidSender as exc:
+        raise Problem(
+            400, f"{SENDER_HEADER} {exc}", slug="invalid-header", header=SENDER_HEADER
+        ) from None

@@ -14,14 +14,16 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import sys
 import tempfile
 from typing import Any
 
 from gunicorn.glogging import Logger
 
+from api.auth import ADMIN_NAME_ENV, ADMIN_TOKEN_ID_ENV
 from api.redact import redact
 from inlet import logs
-from inlet.settings import Settings, parse_host_port
+from inlet.settings import ConfigError, Settings, parse_host_port
 
 # prometheus_client picks multi-process mode when it is first imported, so this is
 # set before the app (and with it prometheus_client) is loaded in the workers.
@@ -30,7 +32,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Uploads waiting their turn hold a thread each (api/admission.py): threads are many and
+# cheap (a sleeping thread costs no CPU and little memory), slots for uploads are few.
+threads = int(os.environ.get("GUNICORN_THREADS") or Settings.gunicorn_threads)
 worker_class = "gthread"
 # Uploads of many large images take a while on slow links.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
@@ -107,6 +111,10 @@ class RedactingLogger(Logger):  # type: ignore[misc]
             "bytes": atoms["B"],
             "duration_ms": atoms["M"],
             "user_agent": atoms["a"],
+            # Set by api.auth.require_admin for an accepted admin token: the admin's name
+            # (validated when minted and when checked) and the token's id, never the token.
+            "admin": environ.get(ADMIN_NAME_ENV),
+            "admin_token_id": environ.get(ADMIN_TOKEN_ID_ENV),
         }
         self.access_log.info("%s %s", atoms["r"], atoms["s"], extra=fields)
 
@@ -115,7 +123,13 @@ logger_class = RedactingLogger
 
 
 def on_starting(server: Any) -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        # Before any worker forks: the message alone, and a status that stops a restart loop
+        # from hiding it (compose shows the exit).
+        print(f"inlet api: configuration error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
     logs.configure(settings.log_format)
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     # Start from zero: samples of a previous run's processes must not be summed in.

@@ -37,8 +37,14 @@ IN_FLIGHT = Gauge(
 UPLOAD_OUTCOMES = Counter(
     "inlet_upload_outcomes",
     "What became of uploaded files (stored, duplicate, refused with a reason) and of "
-    "upload requests refused for their link (link-expired, link-revoked, link-invalid).",
+    "upload requests refused for their link (link-expired, link-revoked, link-invalid) "
+    "or for overload (overloaded).",
     ["outcome", "reason"],
+)
+UPLOAD_QUEUE_WAIT = Histogram(
+    "inlet_upload_queue_wait_seconds",
+    "Time each admitted upload waited for one of MAX_UPLOADS_IN_FLIGHT slots.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60),
 )
 UPLOAD_BYTES = Counter(
     "inlet_upload_received_bytes",
@@ -74,6 +80,10 @@ def record_outcomes(outcomes: Iterable[Outcome], *, by_hash: bool = False) -> No
             UPLOAD_OUTCOMES.labels(outcome=kind, reason="").inc()
         elif isinstance(outcome, Refused):
             UPLOAD_OUTCOMES.labels(outcome="refused", reason=outcome.reason.value).inc()
+
+
+def record_overloaded() -> None:
+    UPLOAD_OUTCOMES.labels(outcome="overloaded", reason="").inc()
 
 
 def record_link_refused(slug: str) -> None:

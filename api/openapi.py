@@ -10,7 +10,8 @@ from typing import Any
 import falcon
 
 from api import openapi_console, schemas
-from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE
+from api.openapi_images import IMAGE_PATHS
+from api.openapi_links import LINK_HOLDER_PATHS, REDIRECT_TO_PAGE, SENDER_PARAM
 from api.openapi_parts import ADMIN, PROBLEM, json_response, op, path_param, query_param
 
 _UPLOAD_RESPONSES = {
@@ -27,12 +28,14 @@ _UPLOAD_RESPONSES = {
     },
     "415": PROBLEM,
     "422": PROBLEM,
-    "503": PROBLEM,
-}
-
-_REJECTED = {
-    **PROBLEM,
-    "description": "The workers rejected the image (state: rejected, reason): never served",
+    "503": {
+        **PROBLEM,
+        "description": "Try again after Retry-After: overloaded (the upload would wait "
+        "longer than UPLOAD_QUEUE_WAIT for one of MAX_UPLOADS_IN_FLIGHT slots; Retry-After "
+        "is that estimate), the image store or Redis unavailable (after the store failed "
+        "once, the request's remaining files are refused at once, store-unavailable), or "
+        "(front proxy) the API did not answer",
+    },
 }
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -76,24 +79,7 @@ PATHS: dict[str, dict[str, Any]] = {
             security=ADMIN,
             requestBody={
                 "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "expires_in": {"type": "integer", "minimum": 1},
-                                "expires_at": {"type": "string", "format": "date-time"},
-                                "max_images": {"type": "integer", "minimum": 1},
-                                "label": {
-                                    "type": ["string", "null"],
-                                    "maxLength": 100,
-                                    "description": "A short name, trimmed; no control characters",
-                                },
-                            },
-                        }
-                    }
-                },
+                "content": {"application/json": {"schema": schemas.LINK_REQUEST}},
             },
         )
     },
@@ -115,13 +101,17 @@ PATHS: dict[str, dict[str, Any]] = {
             "Upload images with the link token in the Authorization header",
             _UPLOAD_RESPONSES,
             security=[{"linkToken": []}],
+            parameters=[SENDER_PARAM],
             requestBody=schemas.UPLOAD_BODY,
         )
     },
     "/v1/uploads/{token}": {
         "parameters": [path_param("token", "The upload link's token")],
         "post": op(
-            "Upload images through a link", _UPLOAD_RESPONSES, requestBody=schemas.UPLOAD_BODY
+            "Upload images through a link",
+            _UPLOAD_RESPONSES,
+            parameters=[SENDER_PARAM],
+            requestBody=schemas.UPLOAD_BODY,
         ),
         "get": REDIRECT_TO_PAGE,
     },
@@ -159,53 +149,7 @@ PATHS: dict[str, dict[str, Any]] = {
             ],
         )
     },
-    "/v1/images/{image_id}": {
-        "parameters": [path_param("image_id", "SHA-256 of the image bytes")],
-        "get": op(
-            "The image bytes (Range and If-None-Match supported)",
-            {
-                "200": {"description": "The image", "content": {"image/*": {}}},
-                "206": {"description": "Part of the image"},
-                "304": {"description": "Not modified"},
-                "404": PROBLEM,
-                "410": _REJECTED,
-                "416": PROBLEM,
-                "503": PROBLEM,
-            },
-        ),
-        "head": op(
-            "The image's headers",
-            {"200": {"description": "OK"}, "304": {"description": "Not modified"}, "404": PROBLEM},
-        ),
-        "delete": op(
-            "Delete an image: blob, dedup entry and metadata",
-            {"204": {"description": "Deleted"}, "401": PROBLEM, "403": PROBLEM, "404": PROBLEM},
-            security=ADMIN,
-        ),
-    },
-    "/v1/images/{image_id}/metadata": {
-        "parameters": [path_param("image_id", "SHA-256 of the image bytes")],
-        "get": op(
-            "Extracted metadata",
-            {
-                "200": json_response(schemas.METADATA),
-                "202": json_response(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "id": {"type": "string"},
-                            "status": {"const": "processing"},
-                            "state": {"enum": ["pending", "ready"]},
-                        },
-                    },
-                    "Stored; being verified (pending) or indexed (ready)",
-                ),
-                "404": PROBLEM,
-                "410": _REJECTED,
-                "503": PROBLEM,
-            },
-        ),
-    },
+    **IMAGE_PATHS,
     "/v1/failures": {
         "get": op(
             "Tasks that failed for good (dead letters), newest first",
@@ -261,10 +205,16 @@ _PROXY = {
         "(PROXY_RATE_LIMIT, PROXY_RATE_BURST, PROXY_CONN_LIMIT; Retry-After)",
     },
 }
-for _item in PATHS.values():
+# Under /v1/uploads the proxy answers an API that did not answer with 503, never 502.
+_PROXY_UPLOADS = {
+    "503": {**PROBLEM, "description": "Front proxy: the API did not answer (Retry-After)"},
+    "504": _PROXY["504"],
+}
+for _path, _item in PATHS.items():
+    _proxy = _PROXY_UPLOADS if _path.startswith("/v1/uploads") else _PROXY
     for _name, _operation in _item.items():
         if _name != "parameters":
-            _operation["responses"] = {**_PROXY, **_operation["responses"]}
+            _operation["responses"] = {**_proxy, **_operation["responses"]}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -277,8 +227,9 @@ DOCUMENT: dict[str, Any] = {
         "whose token GET /v1/uploads/check refuses, before its body is read), 413 (body "
         "over PROXY_MAX_BODY for uploads, PROXY_MAX_API_BODY elsewhere), 414 (request line "
         "over 8 KiB), 429 (too many requests from one address), 431 (a header over 8 KiB), "
-        "502 and 504 (the API not answering). Image bytes come with Content-Disposition "
-        'inline; filename="<id>.<extension>", nosniff, Referrer-Policy no-referrer and a '
+        "502 and 504 (the API not answering; under /v1/uploads 503, never 502). Image "
+        'bytes come with Content-Disposition inline; filename="<id>.<extension>", nosniff, '
+        "Referrer-Policy no-referrer and a "
         "CSP with sandbox and frame-ancestors 'none'.",
     },
     "paths": PATHS,

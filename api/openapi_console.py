@@ -73,7 +73,8 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/v1/console": {
         "get": {
-            "summary": "The admin console's settings: Flower and Kibana addresses, if set",
+            "summary": "The admin console's settings: Flower and Kibana addresses, if set, "
+            "and the quotas of a link created without them",
             "responses": {
                 "200": _json(
                     {
@@ -81,6 +82,15 @@ PATHS: dict[str, dict[str, Any]] = {
                         "properties": {
                             "flower_url": {"type": ["string", "null"], "format": "uri"},
                             "kibana_url": {"type": ["string", "null"], "format": "uri"},
+                            "link_defaults": {
+                                "type": "object",
+                                "description": "LINK_DEFAULT_MAX_IMAGES and "
+                                "LINK_DEFAULT_MAX_BYTES; null: no limit",
+                                "properties": {
+                                    "max_images": {"type": ["integer", "null"]},
+                                    "max_bytes": {"type": ["integer", "null"]},
+                                },
+                            },
                         },
                     }
                 ),

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.auth import SENDER_HEADER
 from api.openapi_parts import LINK_TOKEN
 from api.openapi_parts import PROBLEM as _PROBLEM
+from inlet.senders import PATTERN
+
+SENDER_PARAM: dict[str, Any] = {
+    "name": SENDER_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The sender: a random id (at least 128 bits, base64url) the client makes "
+    "once per link and keeps, sent with every upload and with GET /v1/uploads/self. Each "
+    "sender sees only the uploads sent with its id; other holders of the same link, and "
+    "callers without the header, do not see them. Without it an upload is accepted but "
+    "listed to no link holder (admins see every upload). Keep it like a password: only its "
+    "hash is stored. A malformed value is refused with 400 (type invalid-header).",
+    "schema": {"type": "string", "pattern": PATTERN},
+}
 
 BY_HASH_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "By-hash upload: each listed image the store already holds is recorded as "
-    "a duplicate upload of this link (quota, upload event, duplicate: true). An unknown one "
-    "is answered per item with error.status 404, meaning 'send the bytes' (multipart), and "
-    "records nothing. Per-item answers, 201/207 rules and limits are those of multipart.",
+    "a duplicate upload of this link (quota, upload event, duplicate: true), counting its "
+    "stored size against max_bytes. An unknown one, or a known one larger than the bytes "
+    "left, is answered per item with error.status 404, meaning 'send the bytes' (multipart), "
+    "and records nothing. Per-item answers, 201/207 rules and limits are those of multipart.",
     "required": ["images"],
     "additionalProperties": False,
     "properties": {
@@ -60,18 +76,32 @@ _SELF = {
         "max_images": {"type": ["integer", "null"]},
         "used": {"type": "integer"},
         "remaining": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "max_bytes": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "used_bytes": {"type": "integer"},
+        "remaining_bytes": {
+            "type": ["integer", "null"],
+            "description": "Bytes a file may still have to fit the link's quota; null: unlimited",
+        },
         "max_image_bytes": {"type": "integer"},
         "max_files_per_request": {"type": "integer"},
         "accepted": _FORMATS,
+        "sender_known": {
+            "type": "boolean",
+            "description": f"Whether the request carried {SENDER_HEADER}; without it, "
+            "uploads is always empty",
+        },
         "uploads": {
             "type": "array",
-            "description": "This link's uploads, oldest first (the most recent 1000)",
+            "description": f"The uploads this sender ({SENDER_HEADER}) sent through the link, "
+            "oldest first (the most recent 1000); never another sender's, and empty without "
+            "the header. used and remaining count every sender's uploads.",
             "items": {
                 "type": "object",
                 "properties": {
                     "id": {"type": "string"},
                     "filename": {"type": "string"},
-                    "state": {"type": "string", "enum": ["ready"]},
+                    "state": {"type": "string", "enum": ["pending", "ready", "rejected"]},
+                    "reason": {"type": "string", "description": "Why it was rejected"},
                     "duplicate": {"type": "boolean"},
                     "uploaded_at": {"type": "string", "format": "date-time"},
                 },
@@ -84,13 +114,15 @@ _HTML: dict[str, Any] = {"content": {"text/html": {}}}
 LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
     "/v1/uploads/self": {
         "get": {
-            "summary": "The link's limits, accepted formats and uploads so far",
+            "summary": "The link's limits and accepted formats, and this sender's uploads",
             "security": LINK_TOKEN,
+            "parameters": [SENDER_PARAM],
             "responses": {
                 "200": {
                     "description": "OK",
                     "content": {"application/json": {"schema": _SELF}},
                 },
+                "400": _PROBLEM,
                 "401": _PROBLEM,
                 "403": _PROBLEM,
                 "410": _PROBLEM,

@@ -6,6 +6,33 @@ from typing import Any
 
 from api.openapi_links import BY_HASH_SCHEMA
 from inlet.outcomes import Refusal
+from inlet.settings import MAX_LINK_BYTES
+
+LINK_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "expires_in": {"type": "integer", "minimum": 1},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "max_images": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "Most images; left out: LINK_DEFAULT_MAX_IMAGES; null: no limit",
+        },
+        "max_bytes": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": MAX_LINK_BYTES,
+            "description": "Most bytes of all images received, a duplicate counted at its "
+            "size; left out: LINK_DEFAULT_MAX_BYTES; null: no limit",
+        },
+        "label": {
+            "type": ["string", "null"],
+            "maxLength": 100,
+            "description": "A short name, trimmed; no control characters",
+        },
+    },
+}
 
 LINK = {
     "type": "object",
@@ -15,9 +42,15 @@ LINK = {
         "expires_at": {"type": "string", "format": "date-time"},
         "max_images": {"type": ["integer", "null"]},
         "used": {"type": "integer"},
+        "max_bytes": {"type": ["integer", "null"], "description": "null: no byte limit"},
+        "used_bytes": {"type": "integer", "description": "Bytes of the images received"},
         "revoked": {"type": "boolean"},
         "expired": {"type": "boolean"},
-        "state": {"type": "string", "enum": ["active", "expired", "revoked", "used_up"]},
+        "state": {
+            "type": "string",
+            "enum": ["active", "expired", "revoked", "used_up"],
+            "description": "used_up: no image or no byte of the quotas is left",
+        },
         "label": {"type": ["string", "null"], "maxLength": 100},
     },
 }
@@ -30,6 +63,11 @@ LINK_UPLOAD = {
         "uploaded_at": {"type": "string", "format": "date-time"},
         "duplicate": {"type": "boolean"},
         "format": {"type": ["string", "null"]},
+        "sender": {
+            "type": ["string", "null"],
+            "description": "An opaque label of the sender (X-Inlet-Sender): the same for "
+            "every upload of one sender, null when the upload carried none",
+        },
         "state": {
             "type": "string",
             "enum": ["ready", "processing", "deleted"],
@@ -88,8 +126,9 @@ METADATA = {
         "location": {
             "type": "object",
             "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+            "description": "Admins only (anonymous /metadata leaves it out)",
         },
-        "altitude": {"type": "number"},
+        "altitude": {"type": "number", "description": "Admins only, as location"},
         "iso": {"type": "integer"},
         "f_number": {"type": "number"},
         "exposure_time": {"type": "number"},
@@ -137,7 +176,17 @@ STATS = {
 
 COMPONENTS: dict[str, Any] = {
     "securitySchemes": {
-        "adminToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "adminToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "An admin token from `python -m api token --name NAME` (its `sub` is the "
+                "admin's name). An expired or revoked token, or one living longer than "
+                "ADMIN_TOKEN_MAX_TTL, gets 401; 503 with Retry-After while revocations "
+                "cannot be checked."
+            ),
+        },
         "linkToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     },
     "responses": {

@@ -42,7 +42,7 @@ class ServerConfig:
 
     worker_class: str = "gthread"
     workers: int = 2
-    threads: int = 4
+    threads: int = 32
 
     @property
     def label(self) -> str:
@@ -178,9 +178,8 @@ class Deployment:
 
     def new_link(self, api: servers.Service) -> str:
         """An upload link without a quota; returns its token."""
-        resp = self._session.post(
-            f"{api.url}/v1/links", json={"expires_in": 3600}, headers=self.admin, timeout=30
-        )
+        body = {"expires_in": 3600, "max_images": None, "max_bytes": None}
+        resp = self._session.post(f"{api.url}/v1/links", json=body, headers=self.admin, timeout=30)
         resp.raise_for_status()
         return str(resp.json()["token"])
 
@@ -241,6 +240,7 @@ def new_deployment(
         s3_endpoint=backends.s3_endpoint,
         search_url=backends.search_url,
         extra={
+            "ENVIRONMENT": "development",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "S3_BUCKET": tag,
             "INDEX_PREFIX": tag,

@@ -216,8 +216,20 @@ class HttpBench:
         ids = [_ids(self.pool, [r for parts in uploads for r in parts]) for uploads in refs]
         return [mine * self.plan.get_passes for mine in ids]
 
+    def _make_renditions(self, srv: Servers) -> None:
+        """What the workers (not running here) do before anyone is served an image:
+        its public rendition, without a location. Untimed."""
+        from tasks.context import build_context
+        from tasks.renditions import ensure_rendition
+
+        ctx = build_context(self.deployment.settings)
+        ids = {i for salt in srv.stored for mine in self._client_ids(salt) for i in mine}
+        for image_id in sorted(ids):
+            ensure_rendition(ctx, image_id, ctx.blobs.head(image_id))
+
     def p4(self, srv: Servers, *, reps: int, warmup: int) -> dict[str, list[Metrics]]:
         dep = self.deployment
+        self._make_renditions(srv)
 
         def serve(result: load.Result) -> Metrics:
             return {

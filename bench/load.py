@@ -90,6 +90,8 @@ class Result:
     bodies: list[str]
     errors: list[str]
     cpu_s: float = 0.0  # this process's CPU time from the barrier to the end
+    # Bytes sent in the requests answered 2xx.
+    accepted_bytes: int = 0
     # Filled in by the orchestrator: CPU seconds of each server group during the run.
     server_cpu_s: dict[str, float] = field(default_factory=dict)
 
@@ -249,6 +251,7 @@ def execute(spec: Spec) -> Result:
         bodies=[o.body for o in outcomes if o.body],
         errors=errors + (["clients still running at the deadline"] if alive else []),
         cpu_s=cpu,
+        accepted_bytes=sum(o.sent for o in outcomes if 200 <= o.status < 300),
     )
 
 

@@ -10,6 +10,7 @@ compose. Ctrl-C or SIGTERM stops all.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from devstack import proxy, servers
+from devstack import proxy, servers, stackfile
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,6 +56,10 @@ def main() -> int:
                 "PORT": str(api_port),
                 "ACCEL_REDIRECT_PREFIX": proxy.ACCEL_PREFIX,
                 "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+                # A key of this run's own unless one is given: tokens die with the stack
+                # (its Redis, with their revocations, is thrown away too).
+                "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+                "REDIS_PREFIX": os.environ.get("REDIS_PREFIX") or "inlet",
             },
         )
         api = servers.Service(
@@ -77,6 +82,7 @@ def main() -> int:
             servers.flower_service(env, workdir / "flower", flower_port),
         ):
             started.append(service.start(timeout=60))
+        stackfile.write(env)
         print(
             f"Inlet is running (logs in {workdir}):\n"
             f"  Inlet   http://127.0.0.1:{port}   (admin token: make token)\n"
@@ -100,6 +106,7 @@ def main() -> int:
         print(f"make dev: {exc}", file=sys.stderr)
         return 1
     finally:
+        stackfile.remove()
         for service in reversed(started):
             service.stop()
         shutil.rmtree(workdir, ignore_errors=True)

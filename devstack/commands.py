@@ -10,5 +10,5 @@ PROCESS_COMMANDS: dict[str, list[str]] = {
     "api": ["gunicorn", "--config", "python:api.gunicorn_conf", "api.wsgi:app"],
     "worker": ["celery", "--app", "tasks.worker", "worker", "--loglevel", "INFO"],
     "beat": ["celery", "--app", "tasks.worker", "beat", "--loglevel", "INFO"],
-    "flower": ["celery", "--app", "tasks.worker", "flower"],
+    "flower": ["celery", "--app", "tasks.monitor", "flower"],
 }

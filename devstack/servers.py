@@ -188,6 +188,9 @@ def inlet_env(
 ) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        # Production is the default; make dev, the tests and the benchmarks are not it
+        # (``extra`` may say otherwise).
+        ENVIRONMENT="development",
         REDIS_URL=redis_url,
         S3_ENDPOINT=s3_endpoint,
         S3_ACCESS_KEY=env.get("S3_ACCESS_KEY", "testing"),

@@ -19,17 +19,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-INLET_UID = 10001  # the Inlet image's user (Dockerfile)
-ELASTIC_UID = 1000  # the user of the Elasticsearch and Kibana images
+INLET_UID = 10001  # the Inlet image's user (Dockerfile): api, worker, beat, flower, minio-setup
+ELASTIC_UID = 1000  # the user of the Elasticsearch and Kibana images (and kibana-setup)
 GRAFANA_UID = 472  # the user of the Grafana image
-# MinIO and the setup containers run as root and read every file.
+# Redis, MinIO and es-setup start as root. Which files a container sees at all is
+# docker-compose.yml's choice: it mounts each service only the files it reads.
 
 # (file, environment variable that sets it instead, owner uid)
 SECRETS = (
     ("secret_key", "SECRET_KEY", INLET_UID),
+    ("s3_secret_key", "S3_SECRET_KEY", INLET_UID),
+    ("redis_password", "REDIS_PASSWORD", INLET_UID),
     ("minio_root_password", "MINIO_ROOT_PASSWORD", INLET_UID),
     ("elastic_password", "ELASTIC_PASSWORD", ELASTIC_UID),
     ("kibana_password", "KIBANA_PASSWORD", ELASTIC_UID),
+    ("kibana_viewer_password", "KIBANA_VIEWER_PASSWORD", ELASTIC_UID),
     ("inlet_es_password", "INLET_ES_PASSWORD", INLET_UID),
     ("flower_password", "FLOWER_PASSWORD", INLET_UID),
     ("grafana_admin_password", "GRAFANA_ADMIN_PASSWORD", GRAFANA_UID),

@@ -19,21 +19,23 @@ json_string() {
 
 # request METHOD URL [BODY]: an HTTP request as the `elastic` superuser (password in
 # $ELASTIC_PASSWORD, a shell variable); prints the status code and leaves the
-# response body in $RESPONSE_FILE. Credentials go to curl through its config on
-# stdin, so they never appear in a process listing.
+# response body in $RESPONSE_FILE. Credentials and the body (which may hold a
+# password being set) go to curl through its config on stdin, so they never appear
+# in a process listing. A quoted config value takes the escapes json_string makes.
 RESPONSE_FILE="${TMPDIR:-/tmp}/setup-response.$$"
 trap 'rm -f "$RESPONSE_FILE"' EXIT
 request() {
     method="$1" url="$2" body="${3:-}"
-    set -- --silent --show-error --output "$RESPONSE_FILE" --write-out '%{http_code}' \
-        --max-time 30 --config - --request "$method" \
-        --header 'Content-Type: application/json' --header 'kbn-xsrf: true'
-    if [ -n "$body" ]; then
-        set -- "$@" --data-binary "$body"
-    fi
     # curl prints 000 itself when there is no HTTP response; always succeed so that
     # callers under `set -e` can look at the status.
-    printf 'user = %s\n' "$(json_string "elastic:${ELASTIC_PASSWORD}")" | curl "$@" "$url" || true
+    {
+        printf 'user = %s\n' "$(json_string "elastic:${ELASTIC_PASSWORD}")"
+        if [ -n "$body" ]; then
+            printf 'data-binary = %s\n' "$(json_string "$body")"
+        fi
+    } | curl --silent --show-error --output "$RESPONSE_FILE" --write-out '%{http_code}' \
+        --max-time 30 --config - --request "$method" \
+        --header 'Content-Type: application/json' --header 'kbn-xsrf: true' "$url" || true
 }
 
 # upload_form URL FIELD FILE: like request, a multipart POST of FILE as FIELD.

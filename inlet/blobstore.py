@@ -170,6 +170,8 @@ def make_s3_client(
 
 
 class S3BlobStore:
+    key = staticmethod(key_for)  # where an id's object lives (inlet.renditions: elsewhere)
+
     def __init__(self, client: Minio, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
@@ -195,7 +197,7 @@ class S3BlobStore:
         with _translated(image_id):
             self.client.put_object(
                 bucket_name=self.bucket,
-                object_name=key_for(image_id),
+                object_name=self.key(image_id),
                 # minio only calls read(); BinaryIO is the nominal type it declares.
                 data=cast(BinaryIO, fileobj),
                 length=length,
@@ -207,7 +209,7 @@ class S3BlobStore:
 
     def head(self, image_id: str) -> BlobInfo:
         with _translated(image_id):
-            stat = self.client.stat_object(bucket_name=self.bucket, object_name=key_for(image_id))
+            stat = self.client.stat_object(bucket_name=self.bucket, object_name=self.key(image_id))
         metadata: dict[str, str] = {}
         for name, value in (stat.metadata or {}).items():
             if name.lower().startswith(_META):
@@ -231,7 +233,7 @@ class S3BlobStore:
         headers: DictType | None = {"Range": byte_range} if byte_range else None
         with _translated(image_id):
             resp = self.client.get_object(
-                bucket_name=self.bucket, object_name=key_for(image_id), request_headers=headers
+                bucket_name=self.bucket, object_name=self.key(image_id), request_headers=headers
             )
         return BlobStream(
             body=resp,
@@ -242,12 +244,12 @@ class S3BlobStore:
 
     def delete(self, image_id: str) -> None:
         with _translated(image_id):
-            self.client.remove_object(bucket_name=self.bucket, object_name=key_for(image_id))
+            self.client.remove_object(bucket_name=self.bucket, object_name=self.key(image_id))
 
     def presigned_get(self, image_id: str, expires: int) -> str:
         """Path and query of a GET signed for ``expires`` s, locally (the region is
         known). The signature covers the endpoint's host: the sender must send it."""
-        key, lifetime = key_for(image_id), timedelta(seconds=expires)
+        key, lifetime = self.key(image_id), timedelta(seconds=expires)
         parts = urlsplit(self.client.presigned_get_object(self.bucket, key, lifetime))
         return f"{parts.path}?{parts.query}"
 

@@ -14,6 +14,8 @@ from inlet.settings import Settings
 def make_redis(settings: Settings) -> Any:
     return redis.Redis.from_url(
         settings.redis_url,
+        # A password in REDIS_URL itself wins (redis-py lets the URL's options win).
+        password=settings.redis_password or None,
         socket_connect_timeout=2,
         socket_timeout=5,  # a stalled Redis costs a request seconds, then 503
         health_check_interval=30,

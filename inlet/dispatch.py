@@ -18,6 +18,9 @@ class UploadEvent:
     # The cleaned display name (ingest.clean_filename); events queued before it
     # existed lack it.
     filename: str = ""
+    # The sender's label (senders.Sender.label); empty when the upload carried no
+    # sender id, or was queued before it existed.
+    sender: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -27,3 +30,7 @@ class Dispatcher(Protocol):
     def upload_accepted(self, event: UploadEvent, *, index_image: bool) -> None: ...
 
     def image_deleted(self, image_id: str) -> None: ...
+
+    def rendition_wanted(self, image_id: str) -> None:
+        """A reader asked for an image that has no public rendition yet."""
+        ...

@@ -1,7 +1,10 @@
-"""What each link has received, for its holder: a bounded Redis list per link.
+"""What each sender has sent through a link: a bounded Redis list per (link, sender).
 
 Written when an upload is committed, so a reload right after an upload shows it
 without waiting for the workers; kept as long as the link record (links.RETENTION).
+An upload without a sender id is recorded nowhere here (admins still see it in the
+uploads index), and a caller without one is shown nothing: a link is shared, so
+only the id a sender's client keeps tells their uploads from everyone else's.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from redis import Redis
 
 from inlet.links import RETENTION, Link
 from inlet.outcomes import State
+from inlet.senders import Sender
 from inlet.verification import States
 
 # Enough for any page to show; older entries fall off the end.
@@ -43,28 +47,33 @@ class UploadHistory:
         self.redis = redis
         self.prefix = prefix
 
-    def _key(self, link_id: str) -> str:
-        return f"{self.prefix}:link:{link_id}:uploads"
+    def _key(self, link_id: str, sender: Sender) -> str:
+        return f"{self.prefix}:link:{link_id}:sender:{sender.digest}:uploads"
 
-    def record(self, link: Link, entries: list[tuple[str, str, bool]]) -> None:
+    def record(
+        self, link: Link, sender: Sender | None, entries: list[tuple[str, str, bool]]
+    ) -> None:
         """Append (image id, filename, duplicate) entries, in upload order."""
-        if not entries:
+        if not entries or sender is None:
             return
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         rows = [
             json.dumps(asdict(UploadEntry(image_id, filename, duplicate, now)))
             for image_id, filename, duplicate in entries
         ]
-        key = self._key(link.id)
+        key = self._key(link.id, sender)
         with self.redis.pipeline() as pipe:
             pipe.rpush(key, *rows)
             pipe.ltrim(key, -MAX_ENTRIES, -1)
             pipe.expireat(key, link.expires_at + RETENTION)
             pipe.execute()
 
-    def entries(self, link_id: str) -> list[UploadEntry]:
-        rows = self.redis.lrange(self._key(link_id), 0, -1)
+    def entries(self, link_id: str, sender: Sender | None) -> list[UploadEntry]:
+        if sender is None:
+            return []
+        rows = self.redis.lrange(self._key(link_id, sender), 0, -1)
         return [UploadEntry(**json.loads(row)) for row in rows]
 
-    def as_dicts(self, link_id: str, states: States) -> list[dict[str, Any]]:
-        return [{**asdict(e), **upload_state(e, states)} for e in self.entries(link_id)]
+    def as_dicts(self, link_id: str, sender: Sender | None, states: States) -> list[dict[str, Any]]:
+        entries = self.entries(link_id, sender)
+        return [{**asdict(e), **upload_state(e, states)} for e in entries]

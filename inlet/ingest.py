@@ -7,10 +7,11 @@ exact bytes (they passed the same checks when first stored). Nothing is stored w
 is still being read: if the multipart body turns out to be malformed, the store,
 the dedup index and the link's quota stay as they were.
 
-Commit, per staged file and in request order: reserve one image of the quota,
-PUT the object (content-addressed, so idempotent) unless the store already has
-it, SADD its hash (the one caller that gets 1 owns "new"), then hand the upload
-event to the workers.
+Commit, per staged file and in request order: reserve one image and the file's
+bytes of the link's quotas (a file that does not fit is refused, later smaller ones
+may still fit), PUT the object (content-addressed, so idempotent) unless the store
+already has it, SADD its hash (the one caller that gets 1 owns "new"), then hand the
+upload event to the workers.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from inlet.blobstore import BlobInfo, BlobStore, StoreUnavailable
 from inlet.dedup import Hashes
 from inlet.dispatch import Dispatcher, UploadEvent
 from inlet.images import ImageRejected, inspect
-from inlet.links import Link
+from inlet.links import Link, Shortfall
 from inlet.outcomes import Accepted, Outcome, Refusal, Refused, State
+from inlet.refusals import is_store_failure, quota_refusal, store_unavailable, unknown_hash
 from inlet.verification import States
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,9 @@ class Readable(Protocol):
 class Quota(Protocol):
     """The part of :class:`~inlet.links.LinkStore` that ingest needs."""
 
-    def reserve(self, link: Link) -> bool: ...
+    def reserve(self, link: Link, size: int) -> Shortfall | None: ...
 
-    def release(self, link: Link) -> None: ...
+    def release(self, link: Link, size: int) -> None: ...
 
     def record_image(self, link: Link, image_id: str) -> None: ...
 
@@ -150,56 +152,87 @@ class Ingestor:
         except FileNotFoundError:
             return None  # the SET is only an index: store the bytes again
 
-    def commit_known(self, link: Link, items: Iterable[tuple[str, str | None]]) -> list[Outcome]:
+    def commit_known(
+        self, link: Link, items: Iterable[tuple[str, str | None]], *, sender: str = ""
+    ) -> list[Outcome]:
         """Record (sha256, filename) uploads whose bytes the store already holds.
 
-        A known image is recorded exactly as a duplicate upload of its bytes would be;
-        an unknown one is refused as UNKNOWN_HASH ("send the bytes") and records
-        nothing. Once the quota is used up every item is refused the same way, so a
-        used-up link cannot tell stored images from unknown ones.
+        A known image is recorded exactly as a duplicate upload of its bytes would be,
+        its stored size counted against the byte quota; an unknown one is refused as
+        UNKNOWN_HASH ("send the bytes") and records nothing. Once the quota is used up
+        every item is refused the same way, and a known image too large for the bytes
+        left is answered like an unknown one (its bytes would be refused the same way),
+        so the quota never tells stored images from unknown ones.
         """
         results: list[Outcome] = []
-        taken = 0
+        taken, taken_bytes = 0, 0
         for image_id, raw_filename in items:
             filename = clean_filename(raw_filename)
             known = self._stored(image_id)
             if known is None:
-                used_up = link.max_images is not None and link.used + taken >= link.max_images
-                results.append(_quota_refusal(filename, link) if used_up else _unknown(filename))
+                used_up = _used_up(link, taken, taken_bytes)
+                results.append(
+                    quota_refusal(filename, link, used_up) if used_up else unknown_hash(filename)
+                )
                 continue
             fmt = known.metadata.get("format", "")
             item = Staged(filename, image_id, known.size, fmt, known.content_type, _NO_SPOOL, True)
-            outcome = self._commit_one(link, item, set())
-            taken += isinstance(outcome, Accepted)
+            shortfall = self.links.reserve(link, item.size)
+            if shortfall is None:
+                outcome = self._commit_reserved(link, item, set(), sender)
+                taken, taken_bytes = taken + 1, taken_bytes + item.size
+            elif shortfall.bytes_left:
+                outcome = unknown_hash(filename)  # too large for the bytes left: see above
+            else:
+                outcome = quota_refusal(filename, link, shortfall)
             results.append(outcome)
         return results
 
-    def commit(self, link: Link, staged: Iterable[Staged | Refused]) -> list[Outcome]:
+    def commit(
+        self, link: Link, staged: Iterable[Staged | Refused], *, sender: str = ""
+    ) -> list[Outcome]:
+        """Commit in request order; ``sender`` labels the upload events. Once the store
+        has failed during this request, the files that would still need it are refused
+        at once, without touching it: one store timeout per request, not one per file."""
         results: list[Outcome] = []
         stored_now: set[str] = set()
+        store_down = False
         for item in staged:
             if isinstance(item, Refused):
                 results.append(item)
                 continue
             try:
-                results.append(self._commit_one(link, item, stored_now))
+                if store_down and not (item.stored or item.image_id in stored_now):
+                    outcome: Outcome = store_unavailable(item.filename)
+                else:
+                    outcome = self._commit_one(link, item, stored_now, sender)
+                    store_down = store_down or is_store_failure(outcome)
+                results.append(outcome)
             finally:
                 item.spool.close()
         return results
 
-    def _commit_one(self, link: Link, item: Staged, stored_now: set[str]) -> Outcome:
-        if not self.links.reserve(link):
-            return _quota_refusal(item.filename, link)
+    def _commit_one(
+        self, link: Link, item: Staged, stored_now: set[str], sender: str = ""
+    ) -> Outcome:
+        shortfall = self.links.reserve(link, item.size)
+        if shortfall is not None:
+            return quota_refusal(item.filename, link, shortfall, item.size)
+        return self._commit_reserved(link, item, stored_now, sender)
+
+    def _commit_reserved(
+        self, link: Link, item: Staged, stored_now: set[str], sender: str = ""
+    ) -> Outcome:
+        """Store and record a file whose quota is reserved; a failure gives it back."""
         uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
             new, stored = self._store(item, stored_now, uploaded_at)
         except StoreUnavailable:
-            self.links.release(link)
+            self.links.release(link, item.size)
             log.exception("blob store unavailable while storing %s", item.image_id)
-            detail = "the image store is unavailable; try again"
-            return Refused(item.filename, Refusal.STORE_UNAVAILABLE, detail)
+            return store_unavailable(item.filename)
         except BaseException:
-            self.links.release(link)
+            self.links.release(link, item.size)
             raise
         self.links.record_image(link, item.image_id)
         event = UploadEvent(
@@ -210,6 +243,7 @@ class Ingestor:
             duplicate=not new,
             format=item.format,
             filename=item.filename,
+            sender=sender,
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
         # Bytes stored by this request wait for a worker's verification.
@@ -236,14 +270,13 @@ def _drain(stream: Readable) -> None:
         pass
 
 
-def _quota_refusal(filename: str, link: Link) -> Refused:
-    detail = f"this link's quota of {link.max_images} images is used up"
-    return Refused(filename, Refusal.QUOTA_USED_UP, detail)
-
-
-def _unknown(filename: str) -> Refused:
-    detail = "no stored image has this SHA-256; send the file's bytes"
-    return Refused(filename, Refusal.UNKNOWN_HASH, detail)
+def _used_up(link: Link, taken: int, taken_bytes: int) -> Shortfall | None:
+    """What was used up once ``taken`` more images of ``taken_bytes`` were recorded."""
+    if link.max_images is not None and link.used + taken >= link.max_images:
+        return Shortfall()
+    if link.max_bytes is not None and link.used_bytes + taken_bytes >= link.max_bytes:
+        return Shortfall(bytes_left=0)
+    return None
 
 
 # A by-hash upload has no bytes to spool; commit never reads a stored item's spool.

@@ -1,12 +1,14 @@
-"""Upload links: records and their image quota, kept in Redis.
+"""Upload links: records and their quotas of images and bytes, kept in Redis.
 
-A link is a Redis hash; its quota is a counter next to it, reserved and released
-atomically by a Lua script so that concurrent requests never overshoot
-`max_images`. Records outlive their expiry by `RETENTION` so admins can still
-look at an expired link. A sorted set lists them newest first: its members start
-with a zero-padded creation sequence number (one Redis counter, so the order holds
-across API processes and within a millisecond), and paging is a lexicographic
-range; members whose record has expired are dropped when a listing meets them.
+A link is a Redis hash; its quotas are two counters next to it (images, bytes),
+reserved and released together by one Lua script so that concurrent requests never
+overshoot `max_images` or `max_bytes`. A link made before byte quotas has no
+`max_bytes` and keeps having no byte limit. Records outlive their expiry by
+`RETENTION` so admins can still look at an expired link. A sorted set lists them
+newest first: its members start with a zero-padded creation sequence number (one
+Redis counter, so the order holds across API processes and within a millisecond),
+and paging is a lexicographic range; members whose record has expired are dropped
+when a listing meets them.
 """
 
 from __future__ import annotations
@@ -26,15 +28,28 @@ MAX_LABEL = 100
 _BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 _SEQ_DIGITS = 15
 
-# Reserve one image of the quota; ARGV[1] is the limit (0 means unlimited).
+# Reserve one image and ARGV[3] bytes, both or neither. KEYS: the images and bytes
+# counters; ARGV: the image and byte limits (0: none), the size, and when the bytes
+# counter expires (a link older than byte quotas has none yet). Answers {1, 0} when
+# taken, {0, 0} when no image is left, {-1, bytes left} when the file does not fit.
 _RESERVE = """
-local used = redis.call('INCR', KEYS[1])
 local limit = tonumber(ARGV[1])
-if limit > 0 and used > limit then
-  redis.call('DECR', KEYS[1])
-  return 0
+local byte_limit = tonumber(ARGV[2])
+local size = tonumber(ARGV[3])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if limit > 0 and used >= limit then
+  return {0, 0}
 end
-return 1
+local used_bytes = tonumber(redis.call('GET', KEYS[2]) or '0')
+if byte_limit > 0 and used_bytes + size > byte_limit then
+  return {-1, math.max(0, byte_limit - used_bytes)}
+end
+redis.call('INCR', KEYS[1])
+redis.call('INCRBY', KEYS[2], size)
+if redis.call('TTL', KEYS[2]) == -1 then
+  redis.call('EXPIREAT', KEYS[2], ARGV[4])
+end
+return {1, 0}
 """
 
 
@@ -44,6 +59,14 @@ class LinkNotFound(LookupError):
 
 class InvalidLabel(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Why a file did not fit a link's quota: no image left (``bytes_left`` None), or
+    fewer bytes left than the file has."""
+
+    bytes_left: int | None = None
 
 
 def clean_label(raw: object) -> str | None:
@@ -71,17 +94,29 @@ class Link:
     used: int
     revoked: bool
     label: str | None = None
+    # None: no byte limit (the default for links made before byte quotas).
+    max_bytes: int | None = None
+    used_bytes: int = 0
+
+    @property
+    def images_left(self) -> int | None:
+        return None if self.max_images is None else max(0, self.max_images - self.used)
+
+    @property
+    def bytes_left(self) -> int | None:
+        return None if self.max_bytes is None else max(0, self.max_bytes - self.used_bytes)
 
     def expired(self, now: float | None = None) -> bool:
         return (time.time() if now is None else now) >= self.expires_at
 
     def state(self, now: float | None = None) -> str:
-        """active, expired, revoked or used_up; revoked and expired win over used_up."""
+        """active, expired, revoked or used_up (no image or no byte left); revoked and
+        expired win over used_up."""
         if self.revoked:
             return "revoked"
         if self.expired(now):
             return "expired"
-        if self.max_images is not None and self.used >= self.max_images:
+        if self.images_left == 0 or self.bytes_left == 0:
             return "used_up"
         return "active"
 
@@ -92,6 +127,8 @@ class Link:
             "expires_at": _iso(self.expires_at),
             "max_images": self.max_images,
             "used": self.used,
+            "max_bytes": self.max_bytes,
+            "used_bytes": self.used_bytes,
             "revoked": self.revoked,
             "expired": self.expired(),
             "state": self.state(),
@@ -115,6 +152,9 @@ class LinkStore:
     def _used_key(self, link_id: str) -> str:
         return f"{self.prefix}:link:{link_id}:used"
 
+    def _bytes_key(self, link_id: str) -> str:
+        return f"{self.prefix}:link:{link_id}:used_bytes"
+
     def _images_key(self, link_id: str) -> str:
         return f"{self.prefix}:link:{link_id}:images"
 
@@ -122,7 +162,14 @@ class LinkStore:
     def _index_key(self) -> str:
         return f"{self.prefix}:links"
 
-    def create(self, expires_at: int, max_images: int | None, label: str | None = None) -> Link:
+    def create(
+        self,
+        expires_at: int,
+        max_images: int | None,
+        label: str | None = None,
+        *,
+        max_bytes: int | None = None,
+    ) -> Link:
         link_id = secrets.token_hex(12)
         now = int(time.time())
         seq = int(self.redis.incr(f"{self._index_key}:seq"))
@@ -131,6 +178,7 @@ class LinkStore:
             "created_at": now,
             "expires_at": expires_at,
             "max_images": max_images or 0,
+            "max_bytes": max_bytes or 0,
             "revoked": 0,
         }
         if label is not None:
@@ -138,11 +186,13 @@ class LinkStore:
         with self.redis.pipeline() as pipe:
             pipe.hset(self._key(link_id), mapping=record)
             pipe.set(self._used_key(link_id), 0)
+            pipe.set(self._bytes_key(link_id), 0)
             pipe.expireat(self._key(link_id), keep_until)
             pipe.expireat(self._used_key(link_id), keep_until)
+            pipe.expireat(self._bytes_key(link_id), keep_until)
             pipe.zadd(self._index_key, {f"{seq:0{_SEQ_DIGITS}d}:{link_id}": 0})
             pipe.execute()
-        return Link(link_id, now, expires_at, max_images, 0, False, label)
+        return Link(link_id, now, expires_at, max_images, 0, False, label, max_bytes or None)
 
     def page(self, size: int, after: str | None = None) -> tuple[list[Link], str | None]:
         """Up to ``size`` links, newest first, after the position ``after`` (a value this
@@ -200,7 +250,8 @@ class LinkStore:
         with self.redis.pipeline() as pipe:
             pipe.hgetall(self._key(link_id))
             pipe.get(self._used_key(link_id))
-            record, used = pipe.execute()
+            pipe.get(self._bytes_key(link_id))
+            record, used, used_bytes = pipe.execute()
         if not record:
             raise LinkNotFound(link_id)
         limit = int(record["max_images"])
@@ -212,6 +263,8 @@ class LinkStore:
             used=int(used or 0),
             revoked=record["revoked"] == "1",
             label=record.get("label") or None,
+            max_bytes=int(record.get("max_bytes") or 0) or None,
+            used_bytes=int(used_bytes or 0),
         )
 
     def revoke(self, link_id: str) -> Link:
@@ -219,10 +272,18 @@ class LinkStore:
         self.redis.hset(self._key(link_id), "revoked", 1)
         return replace(link, revoked=True)
 
-    def reserve(self, link: Link) -> bool:
-        """Take one image of the link's quota; False when it is used up."""
-        return bool(self._reserve(keys=[self._used_key(link.id)], args=[link.max_images or 0]))
+    def reserve(self, link: Link, size: int) -> Shortfall | None:
+        """Take one image and ``size`` bytes of the link's quotas; what is short if not."""
+        keys = [self._used_key(link.id), self._bytes_key(link.id)]
+        limits = [link.max_images or 0, link.max_bytes or 0]
+        code, left = self._reserve(keys=keys, args=[*limits, size, link.expires_at + RETENTION])
+        if int(code) == 1:
+            return None
+        return Shortfall(int(left) if int(code) == -1 else None)
 
-    def release(self, link: Link) -> None:
+    def release(self, link: Link, size: int) -> None:
         """Give back a reservation whose file was not stored after all."""
-        self.redis.decr(self._used_key(link.id))
+        with self.redis.pipeline() as pipe:
+            pipe.decr(self._used_key(link.id))
+            pipe.decrby(self._bytes_key(link.id), size)
+            pipe.execute()

@@ -15,16 +15,30 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 
-# Used only outside production so that `make dev` and `make token` agree without setup.
+# Used only with ENVIRONMENT=development and no SECRET_KEY (a quick local run); production,
+# the default, refuses to start without a key of its own.
 DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
+GiB = 1024 * MiB
+# The largest byte quota a link may have: 1 PiB, beyond any store Inlet would fill and
+# well inside the integers Redis and its Lua scripts count exactly.
+MAX_LINK_BYTES = 1 << 50
 # The fields that may also be given as NAME_FILE, a path to a file holding the value.
 SECRET_FIELDS = frozenset(
-    {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password"}
+    {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password", "redis_password"}
+)
+
+
+MISSING_SECRET = (
+    "SECRET_KEY is required when ENVIRONMENT=production (the default): set SECRET_KEY to "
+    f"a random string of at least {MIN_SECRET_BYTES} bytes (for example the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or SECRET_KEY_FILE "
+    "to a file holding one; for a local development run set ENVIRONMENT=development"
 )
 
 
@@ -35,9 +49,14 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     secret_key: str = DEV_SECRET_KEY
-    environment: str = "development"
+    # Production unless told otherwise: a deployment that forgot SECRET_KEY must not start
+    # with a key anyone can read in the repository.
+    environment: str = "production"
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = ""
+    # Redis's `requirepass`: used for REDIS_URL, and for a redis:// BROKER_URL, unless
+    # the URL carries a password of its own.
+    redis_password: str = ""
     s3_endpoint: str = "http://127.0.0.1:9000"
     s3_access_key: str = "minioadmin"
     s3_secret_key: str = "minioadmin"  # noqa: S105 - MinIO's own default, for local runs
@@ -50,6 +69,13 @@ class Settings:
     redis_prefix: str = "inlet"
     public_base_url: str = ""
     link_max_ttl: int = 30 * 24 * 3600
+    # Longest lifetime of an admin token: `python -m api token --ttl` refuses more, and the
+    # API refuses a token whose lifetime is longer (one minted with the secret elsewhere).
+    admin_token_max_ttl: int = 30 * 24 * 3600
+    # Quotas of a link created without max_images / max_bytes (0: no limit). A link
+    # handed to a crowd is bounded unless an admin asks for more, or for none (null).
+    link_default_max_images: int = 500
+    link_default_max_bytes: int = 5 * GiB
     max_image_bytes: int = 50 * MiB
     max_image_pixels: int = 100_000_000
     # Frames an upload may have (refused beyond), and how many of them a worker decodes
@@ -63,11 +89,13 @@ class Settings:
     # kills its process would otherwise be retried forever).
     verify_max_attempts: int = 3
     max_files_per_request: int = 100
+    # Uploads one API process handles at once; more wait their turn (api/admission.py),
+    # each holding a request thread, for at most upload_queue_wait seconds (0: no
+    # waiting), and get 503 beyond that or when their estimated wait is longer.
+    max_uploads_in_flight: int = 3
+    upload_queue_wait: int = 10
     # A client may pause this long between two reads of an upload body, and take this
     # long for the whole body, before the request is dropped with nothing stored.
-    # Uploads one API process handles at once; more get 503 at once. Keep it below the
-    # request threads (GUNICORN_THREADS) so that other requests always find one free.
-    max_uploads_in_flight: int = 3
     upload_read_timeout: int = 30
     upload_body_deadline: int = 900
     task_soft_time_limit: int = 60
@@ -86,8 +114,9 @@ class Settings:
     # Shown as links in the admin console when set.
     flower_url: str = ""
     kibana_url: str = ""
-    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool.
-    gunicorn_threads: int = 4
+    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool
+    # and of its upload waiting room (api/admission.py). Waiting threads only sleep.
+    gunicorn_threads: int = 32
     # The front proxy's internal location for image bytes (docker/nginx/inlet.conf.template).
     # Set (compose, make dev, the end-to-end tests), the API only decides whether an image
     # is served and hands the proxy a signed GET of the object (X-Accel-Redirect); empty,
@@ -100,7 +129,7 @@ class Settings:
 
     @property
     def celery_broker_url(self) -> str:
-        return self.broker_url or self.redis_url
+        return with_redis_password(self.broker_url or self.redis_url, self.redis_password)
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -130,16 +159,16 @@ class Settings:
         if self.environment not in ("development", "production"):
             raise ConfigError("ENVIRONMENT must be 'development' or 'production'")
         if self.production and not secret_given:
-            raise ConfigError("SECRET_KEY is required when ENVIRONMENT=production")
+            raise ConfigError(MISSING_SECRET)
         if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
             raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if self.production and self.secret_key == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must not be the development default in production")
         self._validate_observability()
-        if self.worker_concurrency < 0:
-            raise ConfigError("WORKER_CONCURRENCY must not be negative")
+        self._validate_non_negative()
         for name in (
             "link_max_ttl",
+            "admin_token_max_ttl",
             "max_image_bytes",
             "max_image_pixels",
             "max_image_frames",
@@ -155,11 +184,25 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be positive")
         self._validate_urls()
+        self._validate_link_defaults()
         prefix = self.accel_redirect_prefix
         if prefix and (not prefix.startswith("/") or prefix.endswith("/") or " " in prefix):
             raise ConfigError("ACCEL_REDIRECT_PREFIX must be a path like /_store, or empty")
         if not secret_given:
             log.warning("SECRET_KEY is not set: using the development default")
+
+    def _validate_non_negative(self) -> None:
+        for name in ("worker_concurrency", "upload_queue_wait"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} must not be negative")
+
+    def _validate_link_defaults(self) -> None:
+        if self.link_default_max_images < 0:
+            raise ConfigError("LINK_DEFAULT_MAX_IMAGES must not be negative (0: no limit)")
+        if not 0 <= self.link_default_max_bytes <= MAX_LINK_BYTES:
+            raise ConfigError(
+                f"LINK_DEFAULT_MAX_BYTES must be between 0 (no limit) and {MAX_LINK_BYTES} bytes"
+            )
 
     def _validate_urls(self) -> None:
         # They become links in the admin console: only web addresses, never javascript:.
@@ -175,6 +218,13 @@ class Settings:
             raise ConfigError(f"METRICS_BIND must be host:port, got {self.metrics_bind!r}")
 
 
+def given(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment sets ``name`` (non-empty), rather than leaving its default:
+    the admin commands write only to a Redis someone named."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(name))
+
+
 def _host_port(text: str) -> tuple[str, int] | None:
     host, _, port = text.rpartition(":")
     return (host, int(port)) if host and port.isdigit() else None
@@ -186,6 +236,16 @@ def parse_host_port(text: str) -> tuple[str, int]:
     if parsed is None:
         raise ConfigError(f"expected host:port, got {text!r}")
     return parsed
+
+
+def with_redis_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in it, for a redis:// or rediss:// URL that has none
+    (Celery and kombu take credentials from the URL only)."""
+    parts = urlsplit(url)
+    if not password or parts.scheme not in ("redis", "rediss") or "@" in parts.netloc:
+        return url
+    netloc = f":{quote(password, safe='')}@{parts.netloc}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _raw_value(env: Mapping[str, str], field_name: str) -> str | None:

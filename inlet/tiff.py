@@ -12,7 +12,7 @@ import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from inlet.exif import EXIF_IFD, EXIF_TAGS, GPS_IFD, GPS_TAGS, IFD0_TAGS, Tags
 
@@ -63,6 +63,14 @@ class TiffBlock:
         return None if endian is None else cls(read_at, size, endian)
 
 
+class Entry(NamedTuple):
+    position: int  # of the 12-byte entry, from the start of the block
+    tag: int
+    kind: int
+    values: int  # how many values of the type
+    inline: bytes  # the value, or the offset of the value when it is longer than 4 bytes
+
+
 def read_tags(block: TiffBlock, notes: list[str]) -> Tags:
     """The tags :func:`fields` uses, from IFD0 and the Exif and GPS IFDs it points to."""
     head = block.read_at(4, 4)
@@ -97,12 +105,9 @@ def read_ifd(
     available = (block.size - offset - 2) // 12
     if count > available:
         notes.append(f"{name} IFD truncated: {available} of {count} entries")
-        count = available
-    entries = block.read_at(offset + 2, 12 * count)
-    entries = entries[: len(entries) - len(entries) % 12]  # shorter than promised: no raise
     found: dict[int, Any] = {}
     unreadable = []
-    for tag, kind, n, inline in struct.iter_unpack(block.endian + "HHL4s", entries):
+    for _, tag, kind, n, inline in entries(block, offset, count):
         if tag in wanted and tag not in found:
             value = _field(block, kind, n, inline)
             if value is None:
@@ -112,6 +117,27 @@ def read_ifd(
     if unreadable:
         notes.append(f"{name} tags unreadable: {', '.join(unreadable)}")
     return found
+
+
+def entries(block: TiffBlock, offset: int, count: int) -> list[Entry]:
+    """The entries of the IFD at ``offset`` (its count already read), as many as the
+    data holds."""
+    count = max(0, min(count, (block.size - offset - 2) // 12))
+    raw = block.read_at(offset + 2, 12 * count)
+    raw = raw[: len(raw) - len(raw) % 12]  # shorter than promised: no raise
+    return [
+        Entry(offset + 2 + 12 * index, *fields)
+        for index, fields in enumerate(struct.iter_unpack(block.endian + "HHL4s", raw))
+    ]
+
+
+def value_span(block: TiffBlock, kind: int, count: int, inline: bytes) -> tuple[int, int] | None:
+    """(offset, length) of an entry's value stored outside the entry, when it is."""
+    size = count * _FIELD_TYPES.get(kind, ("", 0))[1]
+    if size <= 4:
+        return None
+    (pointer,) = struct.unpack(block.endian + "L", inline)
+    return pointer, size
 
 
 def _field(block: TiffBlock, kind: int, count: int, inline: bytes) -> Any:

@@ -15,6 +15,9 @@ from typing import Any, TypeGuard
 
 from search.mappings import FILENAME_IGNORE_ABOVE, IMAGE_PROPERTIES
 
+# A sender label is 12 hex digits; the bound only keeps a stray event small.
+SENDER_LABEL_MAX = 64
+
 log = logging.getLogger(__name__)
 
 # Fields of an image document that come from the extracted metadata; the others are
@@ -65,6 +68,8 @@ def upload_document(  # noqa: PLR0917 - the callers' agreed, positional signatur
     duplicate: bool,
     format: str | None = None,
     filename: str | None = None,
+    *,
+    sender: str | None = None,
 ) -> dict[str, Any]:
     """The uploads-index document for one accepted file (its ``_id`` is ``event_id``).
 
@@ -81,6 +86,8 @@ def upload_document(  # noqa: PLR0917 - the callers' agreed, positional signatur
         doc["format"] = format
     if isinstance(filename, str) and filename:
         doc["filename"] = filename[: FILENAME_IGNORE_ABOVE - 1]
+    if isinstance(sender, str) and sender:
+        doc["sender"] = sender[:SENDER_LABEL_MAX]
     return doc
 
 

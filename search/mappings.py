@@ -81,6 +81,8 @@ UPLOAD_PROPERTIES: dict[str, Any] = {
     "format": _keyword(),
     # Added after v1 was created; ensure_indices adds it to an existing index.
     "filename": _keyword(FILENAME_IGNORE_ABOVE),
+    # The sender's opaque label (a prefix of the hash of its id); added after v1 too.
+    "sender": {"type": "keyword"},
 }
 
 IMAGES_MAPPING: dict[str, Any] = {"dynamic": "strict", "properties": IMAGE_PROPERTIES}

@@ -23,6 +23,7 @@ from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
 from inlet.metadata import extract_metadata
 from inlet.outbox import Outbox
+from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
 from inlet.verification import ImageStates
 from search import service
@@ -75,6 +76,10 @@ class Context:
     @property
     def states(self) -> ImageStates:
         return ImageStates(self.redis, self.settings.redis_prefix)
+
+    @property
+    def renditions(self) -> Renditions:
+        return Renditions(self.redis, self.settings.redis_prefix, public_store(self.blobs))
 
     @property
     def outbox(self) -> Outbox:

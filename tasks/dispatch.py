@@ -39,3 +39,11 @@ class CeleryDispatcher:
     def image_deleted(self, image_id: str) -> None:
         # Unlike uploads, a failure here is the caller's to report: the admin retries.
         jobs.send_delete_image(self.celery, image_id, request_id=logs.request_id.get())
+
+    def rendition_wanted(self, image_id: str) -> None:
+        # The index job verifies the image if need be, then makes the rendition. A
+        # reader is answered "not yet" either way; the reconcile job queues it later.
+        try:
+            jobs.send_index_image(self.celery, image_id, request_id=logs.request_id.get())
+        except Exception as exc:  # noqa: BLE001 - any broker failure; reconcile queues it
+            log.warning("broker unavailable, no rendition queued for %s: %s", image_id, exc)

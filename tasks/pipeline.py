@@ -20,6 +20,7 @@ from inlet.rangefile import RangeFile, blob_range_reader
 from search.documents import image_document, upload_document
 from tasks import metrics
 from tasks.context import Context
+from tasks.renditions import ensure_rendition
 from tasks.verify import verified
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,10 @@ def index_image(ctx: Context, image_id: str) -> dict[str, Any] | None:
     except FileNotFoundError:
         log.info("image %s is no longer stored; nothing to index", image_id)
         return None
-    if not verified(ctx, image_id, info.metadata.get("format", "")):
+    if not verified(ctx, image_id, info):
         return None
+    # Made with the verification; here only for images stored before renditions were.
+    ensure_rendition(ctx, image_id, info)
     reader = RangeFile(blob_range_reader(ctx.blobs, image_id), info.size)
     started = time.perf_counter()
     metadata = ctx.extract(cast(BinaryIO, reader), info.size)
@@ -79,6 +82,7 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
         bool(event["duplicate"]),
         event.get("format"),
         event.get("filename"),
+        sender=event.get("sender"),
     )
     ctx.record_upload(doc)
     # Indexed: the replay job need not send it again.
@@ -87,11 +91,14 @@ def record_upload(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def delete_image(ctx: Context, image_id: str) -> None:
+    # The API deleted the rendition already; again here, after any job that was making
+    # one while the original went.
+    ctx.renditions.delete(image_id)
     ctx.delete_image(image_id)
 
 
 def unindexed_images(ctx: Context) -> Iterator[str]:
-    """Stored images that have no document yet, checked in batches.
+    """Stored images that have no document or no public rendition yet, in batches.
 
     On the way, every stored image goes back into the dedup SET (a Redis that lost
     data forgot some), and once the whole store was listed the SET is marked complete:
@@ -102,12 +109,15 @@ def unindexed_images(ctx: Context) -> Iterator[str]:
     while batch := list(islice(ids, RECONCILE_BATCH)):
         hashes.add_many(batch)
         found = ctx.indexed_ids(batch)
-        yield from (image_id for image_id in batch if image_id not in found)
+        unrendered = set(ctx.renditions.missing(batch))
+        yield from (i for i in batch if i not in found or i in unrendered)
     hashes.mark_complete()
 
 
 def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:
-    """Queue a metadata job for every stored image missing from the index."""
+    """Queue a metadata job for every stored image missing from the index or without
+    a public rendition (an image stored before renditions existed, a Redis that lost
+    its records)."""
     queued = 0
     for image_id in unindexed_images(ctx):
         queue(image_id)

@@ -17,23 +17,26 @@ from typing import IO
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from inlet.blobstore import BlobInfo
 from inlet.images import ImageRejected, verify
 from inlet.outcomes import Refusal, State
 from inlet.verification import Rejection
 from tasks import metrics
 from tasks.context import Context
+from tasks.renditions import ensure_rendition
 
 log = logging.getLogger(__name__)
 
 SPOOL_MEMORY = 1024 * 1024
 
 
-def verified(ctx: Context, image_id: str, fmt: str) -> bool:
+def verified(ctx: Context, image_id: str, info: BlobInfo) -> bool:
     """True when the image is (or now becomes) ready; False when it is rejected.
 
     Reading the bytes comes first and is not counted: a store outage is a transient
     error (the task retries), never a reason to reject an image. Only a delivery that
     started decoding and never came back (its process died) counts as an attempt.
+    A sound image gets its public rendition from the bytes already read.
     """
     states = ctx.states
     state = states.state(image_id)
@@ -41,11 +44,13 @@ def verified(ctx: Context, image_id: str, fmt: str) -> bool:
         return state is State.READY
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
         _download(ctx, image_id, spool)
-        rejection = _decode_counted(ctx, image_id, fmt, spool)
+        rejection = _decode_counted(ctx, image_id, info.metadata.get("format", ""), spool)
+        if rejection is None:
+            states.mark_ready(image_id)
+            ensure_rendition(ctx, image_id, info, spool)
     if rejection is not None:
         reject(ctx, image_id, rejection)
         return False
-    states.mark_ready(image_id)
     return True
 
 
@@ -90,6 +95,7 @@ def reject(ctx: Context, image_id: str, rejection: Rejection) -> None:
     metrics.IMAGES_REJECTED.labels(reason=rejection.reason.value).inc()
     ctx.states.mark_rejected(image_id, rejection)
     ctx.hashes.discard(image_id)
+    ctx.renditions.delete(image_id)
     with contextlib.suppress(FileNotFoundError):
         ctx.blobs.delete(image_id)
     ctx.delete_image(image_id)

@@ -13,7 +13,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready
 
-from inlet.settings import Settings
+from inlet.settings import ConfigError, Settings
 from search.client import make_client
 from search.errors import SearchError
 from search.indices import ensure_indices
@@ -25,7 +25,12 @@ log = logging.getLogger(__name__)
 
 
 def build_app(extract: Extractor = extract_in_worker) -> Celery:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        # The worker, beat and Flower load this module first: the message alone and a
+        # non-zero exit, not a traceback inside Celery's app loader.
+        raise SystemExit(f"inlet: configuration error: {exc}") from None
     app = create_celery(settings, extract=extract)
     observe.install(app, settings)
     limit = settings.worker_memory_limit

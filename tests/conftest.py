@@ -27,6 +27,12 @@ from tests.support import drop_indices
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Production is the default; the suite is development, said here once for the
+    # modules it imports and every process it starts (tests of production set it).
+    os.environ["ENVIRONMENT"] = "development"
+
+
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
     started = servers.start_backends(tmp_path_factory.mktemp("servers"))

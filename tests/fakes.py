@@ -13,7 +13,7 @@ from typing import IO
 
 from inlet.blobstore import BlobInfo, BlobStream, StoreUnavailable
 from inlet.dispatch import UploadEvent
-from inlet.links import Link
+from inlet.links import Link, Shortfall
 from inlet.outcomes import State
 from inlet.verification import Rejection
 
@@ -85,17 +85,23 @@ class FakeHashes:
 @dataclass
 class FakeQuota:
     used: dict[str, int] = field(default_factory=dict)
+    used_bytes: dict[str, int] = field(default_factory=dict)
     images: dict[str, set[str]] = field(default_factory=dict)
 
-    def reserve(self, link: Link) -> bool:
+    def reserve(self, link: Link, size: int) -> Shortfall | None:
         taken = self.used.get(link.id, 0)
         if link.max_images is not None and taken >= link.max_images:
-            return False
+            return Shortfall()
+        taken_bytes = self.used_bytes.get(link.id, 0)
+        if link.max_bytes is not None and taken_bytes + size > link.max_bytes:
+            return Shortfall(bytes_left=max(0, link.max_bytes - taken_bytes))
         self.used[link.id] = taken + 1
-        return True
+        self.used_bytes[link.id] = taken_bytes + size
+        return None
 
-    def release(self, link: Link) -> None:
+    def release(self, link: Link, size: int) -> None:
         self.used[link.id] -= 1
+        self.used_bytes[link.id] -= size
 
     def record_image(self, link: Link, image_id: str) -> None:
         self.images.setdefault(link.id, set()).add(image_id)
@@ -106,6 +112,7 @@ class FakeDispatcher:
     events: list[UploadEvent] = field(default_factory=list)
     indexed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    wanted: list[str] = field(default_factory=list)
 
     def upload_accepted(self, event: UploadEvent, *, index_image: bool) -> None:
         self.events.append(event)
@@ -114,6 +121,9 @@ class FakeDispatcher:
 
     def image_deleted(self, image_id: str) -> None:
         self.deleted.append(image_id)
+
+    def rendition_wanted(self, image_id: str) -> None:
+        self.wanted.append(image_id)
 
 
 @dataclass

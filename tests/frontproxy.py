@@ -34,6 +34,7 @@ class Seen:
     content_type: str
     body: bytes = field(repr=False)
     status: int = 0
+    sender: str = field(default="", repr=False)  # X-Inlet-Sender, a secret of its client
 
     @property
     def size(self) -> int:
@@ -122,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         seen = Seen(self.command, self.path, self.headers.get("Content-Type", ""), body)
+        seen.sender = self.headers.get("X-Inlet-Sender", "")
         proxy._record(seen)
         fault = proxy._fault_for(seen)
         if fault is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -39,8 +40,17 @@ def admin_token(secret: str, ttl: int = 3600) -> str:
     return tokens.issue(secret, tokens.TokenKind.ADMIN, "admin", int(time.time()) + ttl)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def bearer(token: str, sender: str | None = None) -> dict[str, str]:
+    """The headers of a link holder (or admin) request; with ``sender``, as one sender."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if sender is not None:
+        headers["X-Inlet-Sender"] = sender
+    return headers
+
+
+def new_sender() -> str:
+    """A sender id as the page and the terminal uploader make one: 128 random bits."""
+    return secrets.token_urlsafe(16)
 
 
 def assert_problem(result: testing.Result, status: int, *words: str) -> dict[str, Any]:

@@ -22,8 +22,10 @@ from typing import Any
 
 import pytest
 
+from api.secrets_doc import render
 from devstack import proxy
 from devstack.commands import PROCESS_COMMANDS
+from devstack.servers import Service, find_redis_server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -34,9 +36,12 @@ REQUIREMENTS = ROOT / "requirements.txt"
 # The secrets the `secrets` service generates, by the .env variable that sets one instead.
 GENERATED = {
     "SECRET_KEY": "secret_key",
+    "S3_SECRET_KEY": "s3_secret_key",
+    "REDIS_PASSWORD": "redis_password",
     "MINIO_ROOT_PASSWORD": "minio_root_password",
     "ELASTIC_PASSWORD": "elastic_password",
     "KIBANA_PASSWORD": "kibana_password",
+    "KIBANA_VIEWER_PASSWORD": "kibana_viewer_password",
     "INLET_ES_PASSWORD": "inlet_es_password",
     "FLOWER_PASSWORD": "flower_password",
     "GRAFANA_ADMIN_PASSWORD": "grafana_admin_password",
@@ -52,10 +57,29 @@ LONG_RUNNING = (
     "prometheus",
     "grafana",
 )
-ONE_SHOT = ("secrets", "es-setup", "kibana-setup")
+ONE_SHOT = ("secrets", "minio-setup", "es-setup", "kibana-setup")
+# Least privilege: the secret files each service can see (it mounts exactly these).
+INLET_SECRETS = {"secret_key", "s3_secret_key", "inlet_es_password", "redis_password"}
+VISIBLE_SECRETS = {
+    "api": INLET_SECRETS,
+    "worker": INLET_SECRETS,
+    "beat": INLET_SECRETS,
+    # Flower: the broker only. No signing key, no store or search credentials.
+    "flower": {"flower_password", "redis_password"},
+    "nginx": set(),
+    "redis": {"redis_password"},
+    "minio": {"minio_root_password"},
+    "minio-setup": {"minio_root_password", "s3_secret_key"},
+    "elasticsearch": {"elastic_password"},
+    "es-setup": {"elastic_password", "kibana_password", "inlet_es_password"},
+    "kibana": {"kibana_password"},
+    "kibana-setup": {"elastic_password", "kibana_viewer_password"},
+    "prometheus": set(),
+    "grafana": {"grafana_admin_password"},
+}
 MUST_BE_HEALTHCHECKED = ("api", "nginx", "redis", "minio", "elasticsearch", "kibana")
 ASSIGNMENT = re.compile(r"^\s*(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
-SECRET_FILE = re.compile(r"/run/secrets/([a-z_]+)")
+SECRET_FILE = re.compile(r"/run/secrets/([a-z0-9_]+)")
 # The users images run as when a service sets none (Dockerfile USER; Elastic's images).
 IMAGE_UIDS = {"inlet": 10001, "elasticsearch": 1000, "kibana": 1000}
 
@@ -215,6 +239,71 @@ def test_a_secret_from_env_reaches_only_the_secrets_service(compose: ComposeRunn
             assert not found, f"{name} sees a secret set in .env"
 
 
+def _visible_secrets(service: dict[str, Any]) -> set[str]:
+    """The secret files a container of ``service`` can see: one per file mount of the
+    secrets volume (its `subpath`), or every file when it mounts the whole volume."""
+    visible = set()
+    for mount in service.get("volumes", []):
+        if mount["type"] != "volume" or mount["source"] != "secrets":
+            continue
+        subpath = (mount.get("volume") or {}).get("subpath")
+        if not subpath:
+            return set(GENERATED.values())
+        assert mount["target"] == f"/run/secrets/{subpath}"
+        assert mount["read_only"] is True
+        visible.add(subpath)
+    return visible
+
+
+@pytest.mark.parametrize("name", sorted(VISIBLE_SECRETS))
+def test_each_service_sees_only_the_secrets_it_reads(services: dict[str, Any], name: str) -> None:
+    service = services[name]
+    assert _visible_secrets(service) == VISIBLE_SECRETS[name]
+    # Every file it sees, it reads (a *_FILE variable, its wrapper or setup script).
+    referenced = {m for s in _strings(service) for m in SECRET_FILE.findall(s)}
+    binds = [Path(m["source"]) for m in service.get("volumes", []) if m["type"] == "bind"]
+    for script in (path for path in binds if path.suffix == ".sh"):
+        referenced |= set(re.findall(r"read_secret ([a-z0-9_]+)", script.read_text()))
+    assert referenced == VISIBLE_SECRETS[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "probe"),
+    [
+        ("api", "from inlet.settings import Settings; Settings.from_env()"),
+        ("worker", "import tasks.worker"),
+        ("beat", "import tasks.worker"),
+        ("flower", "import tasks.monitor"),
+    ],
+)
+def test_inlet_starts_with_only_the_secrets_it_mounts(
+    services: dict[str, Any], tmp_path: Path, name: str, probe: str
+) -> None:
+    service = services[name]
+    for file in VISIBLE_SECRETS[name]:
+        (tmp_path / file).write_text(f"{file}-value-long-enough-for-any-check")
+    env = {
+        key: str(value).replace("/run/secrets", str(tmp_path))
+        for key, value in service["environment"].items()
+        if value is not None
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**env, "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_only_the_secrets_service_mounts_the_whole_volume(services: dict[str, Any]) -> None:
+    assert set(services) == {*VISIBLE_SECRETS, "secrets"}
+    assert _visible_secrets(services["secrets"]) == set(GENERATED.values())
+
+
 def test_every_referenced_secret_is_generated_and_readable_there(
     services: dict[str, Any],
 ) -> None:
@@ -223,9 +312,7 @@ def test_every_referenced_secret_is_generated_and_readable_there(
     seen = set()
     for name, service in services.items():
         referenced = {m for s in _strings(service) for m in SECRET_FILE.findall(s)}
-        if referenced:
-            mounts = {m["target"]: m for m in service.get("volumes", [])}
-            assert mounts["/run/secrets"]["source"] == "secrets", name
+        assert referenced <= _visible_secrets(service), f"{name} reads a file it cannot see"
         for file in referenced:
             assert file in owners, f"{name} reads {file}, which nothing generates"
             # Each file is 0600: the service must run as its owner, or as root.
@@ -286,18 +373,26 @@ def test_app_services_share_the_image_and_production_settings(
     assert Path(service["build"]["context"]) == ROOT
     env = service["environment"]
     assert env["ENVIRONMENT"] == "production"
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert "REDIS_PASSWORD" not in env
+    assert env["REDIS_PASSWORD_FILE"] == "/run/secrets/redis_password"
+    assert service["read_only"] is True
+    assert service["cap_drop"] == ["ALL"]
+    if name == "flower":
+        # The broker only: tasks.monitor needs no key, Flower no store or search.
+        assert not {k for k in env if k.startswith(("SECRET_KEY", "S3_", "ELASTICSEARCH_"))}
+        return
     assert "SECRET_KEY" not in env
     assert env["SECRET_KEY_FILE"] == "/run/secrets/secret_key"
-    assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env["S3_ENDPOINT"] == "http://minio:9000"
-    assert env["S3_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
-    assert env["S3_SECRET_KEY"] == ""
-    assert env["S3_SECRET_KEY_FILE"] == "/run/secrets/minio_root_password"
+    # Inlet's own S3 user (minio-setup), never MinIO's root.
+    assert env["S3_ACCESS_KEY"] == "inlet"
+    assert env["S3_ACCESS_KEY"] != services["minio"]["environment"]["MINIO_ROOT_USER"]
+    assert "S3_SECRET_KEY" not in env
+    assert env["S3_SECRET_KEY_FILE"] == "/run/secrets/s3_secret_key"
     assert env["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
     assert env["ELASTICSEARCH_USERNAME"] == "inlet"
     assert env["ELASTICSEARCH_PASSWORD_FILE"] == "/run/secrets/inlet_es_password"
-    assert service["read_only"] is True
-    assert service["cap_drop"] == ["ALL"]
 
 
 def test_another_s3_server_is_a_matter_of_variables(compose: ComposeRunner) -> None:
@@ -311,12 +406,32 @@ def test_another_s3_server_is_a_matter_of_variables(compose: ComposeRunner) -> N
     result = compose(values, "config", "--format", "json")
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    for name in APP_SERVICES:
+    # The secret key goes into the file s3_secret_key, which Inlet reads.
+    assert services["secrets"]["environment"]["S3_SECRET_KEY"] == "example-secret"
+    plain = {k: v for k, v in values.items() if k != "S3_SECRET_KEY"}
+    for name in ("api", "worker", "beat", "minio-setup"):
         env = services[name]["environment"]
-        assert {k: env[k] for k in values} == values
+        assert {k: env[k] for k in plain} == plain
+        assert env["S3_SECRET_KEY_FILE"] == "/run/secrets/s3_secret_key"
     for name in ("api", "worker", "beat"):
-        # Inlet can start without MinIO (`--scale minio=0`).
+        # Inlet can start without MinIO (`--scale minio=0`): minio-setup exits at once.
         assert services[name]["depends_on"]["minio"]["required"] is False
+    assert services["minio-setup"]["depends_on"]["minio"]["required"] is False
+
+
+def test_minio_setup_gives_inlet_a_user_of_its_own(services: dict[str, Any]) -> None:
+    setup, api = services["minio-setup"], services["api"]
+    assert setup["image"] == "inlet:latest"
+    assert setup["entrypoint"] == ["python", "/setup/minio-setup.py"]
+    env = setup["environment"]
+    # The user and secret it creates are the ones Inlet logs in with.
+    for variable in ("S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY_FILE", "S3_BUCKET"):
+        assert env[variable] == api["environment"][variable]
+    assert env["MINIO_ROOT_USER"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
+    assert env["MINIO_ROOT_PASSWORD_FILE"] == "/run/secrets/minio_root_password"
+    assert env["MINIO_ENDPOINT"] == env["S3_ENDPOINT"]
+    assert setup["read_only"] is True
+    assert setup["cap_drop"] == ["ALL"]
 
 
 def test_scale_comes_from_the_environment(services: dict[str, Any]) -> None:
@@ -388,6 +503,7 @@ INLET_DEPENDS = {
     "secrets": "service_completed_successfully",
     "redis": "service_healthy",
     "minio": "service_healthy",
+    "minio-setup": "service_completed_successfully",
     "elasticsearch": "service_healthy",
     "es-setup": "service_completed_successfully",
 }
@@ -402,6 +518,11 @@ INLET_DEPENDS = {
             {"secrets": "service_completed_successfully", "redis": "service_healthy"},
         ),
         ("minio", {"secrets": "service_completed_successfully"}),
+        ("redis", {"secrets": "service_completed_successfully"}),
+        (
+            "minio-setup",
+            {"secrets": "service_completed_successfully", "minio": "service_healthy"},
+        ),
         ("elasticsearch", {"secrets": "service_completed_successfully"}),
         ("es-setup", {"elasticsearch": "service_healthy"}),
         (
@@ -460,7 +581,48 @@ def test_redis_persists_and_never_evicts(services: dict[str, Any]) -> None:
     command = services["redis"]["command"]
     assert "--appendonly yes" in " ".join(command)
     assert "--maxmemory-policy noeviction" in " ".join(command)
-    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_redis_requires_its_generated_password(services: dict[str, Any], tmp_path: Path) -> None:
+    """The redis service's wrapper, command and healthcheck, run here on a real
+    redis-server: it starts with the password from the file, refuses clients without
+    it, and the healthcheck passes."""
+    service = services["redis"]
+    (tmp_path / "redis_password").write_text("redis-pw-from-file")
+    port = free_port()
+    entrypoint = service["entrypoint"]
+    assert entrypoint[:2] == ["/bin/sh", "-c"]
+    script = entrypoint[2].replace("$$", "$").replace("/run/secrets", str(tmp_path))
+    # The image's entrypoint only drops to the redis user before running the command.
+    script = script.replace("exec docker-entrypoint.sh", "exec")
+    command = [find_redis_server(), *service["command"][1:]]
+    command += ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path)]
+    # No secret value in the rendered arguments: the password goes in on stdin.
+    assert "redis-pw-from-file" not in " ".join(command)
+    server = Service(
+        "redis-compose",
+        [_tool("sh"), "-c", script, "redis", *command],
+        port,
+        log_path=tmp_path / "redis.log",
+    ).start()
+    try:
+        cli = [shutil.which("redis-cli") or "redis-cli", "-p", str(port), "ping"]
+        plain = subprocess.run(cli, capture_output=True, text=True, timeout=30, check=False)
+        assert "NOAUTH" in plain.stdout + plain.stderr
+        check = service["healthcheck"]["test"]
+        assert check[0] == "CMD-SHELL"
+        probe = check[1].replace("$$", "$").replace("/run/secrets", str(tmp_path))
+        probe = probe.replace("redis-cli ping", f"redis-cli -p {port} ping")
+        healthy = subprocess.run(
+            [_tool("sh"), "-c", probe], capture_output=True, timeout=30, check=False
+        )
+        assert healthy.returncode == 0, healthy.stderr
+        # The wrapper replaced itself: redis-server is the process compose signals.
+        assert server.process is not None
+        assert server.process.poll() is None
+    finally:
+        server.stop()
+    assert "redis-pw-from-file" not in server.tail()
 
 
 def _pinned_version(requirement: str) -> tuple[int, int]:
@@ -615,6 +777,14 @@ def test_setup_scripts_exist_and_parse(services: dict[str, Any], name: str) -> N
     argv = [*(service.get("entrypoint") or []), *(service.get("command") or [])]
     assert argv[0] in ("/bin/sh", "python")
     assert Path(argv[1]).name in {p.name for p in binds}
+
+
+def test_kibana_offers_a_read_only_login(services: dict[str, Any]) -> None:
+    # The login `python -m api secrets` and the README offer is the one kibana-setup makes.
+    viewer = services["kibana-setup"]["environment"]["KIBANA_VIEWER"]
+    assert viewer == "inlet_viewer"
+    assert f"user {viewer} (read-only)" in render(minio_user="inlet")
+    assert f"`{viewer}`" in (ROOT / "README.md").read_text()
 
 
 def test_kibana_setup_makes_data_views_and_imports_the_dashboard() -> None:

@@ -32,7 +32,8 @@ class ConsoleResource:
 
 @falcon.before(admin_only)
 class ConsoleConfigResource:
-    """GET /v1/console: where the operator tools are, for the console's links."""
+    """GET /v1/console: where the operator tools are, for the console's links, and the
+    quotas a new link gets when the form leaves them empty."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -41,4 +42,8 @@ class ConsoleConfigResource:
         resp.media = {
             "flower_url": self.settings.flower_url or None,
             "kibana_url": self.settings.kibana_url or None,
+            "link_defaults": {
+                "max_images": self.settings.link_default_max_images or None,
+                "max_bytes": self.settings.link_default_max_bytes or None,
+            },
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import falcon
 from elasticsearch import Elasticsearch
@@ -15,13 +16,20 @@ from inlet.deletion import delete_image
 from inlet.dispatch import Dispatcher
 from inlet.formats import CLIENT_HINTS
 from inlet.outcomes import State
+from inlet.renditions import WITHHELD, Renditions
 from inlet.settings import Settings
 from inlet.verification import ImageStates, States
 from search import service
 from search.indices import IndexNames
 
-# Content-addressed bytes never change, so caches may keep them forever.
+# Content-addressed bytes never change, so caches may keep them forever; an admin's
+# original is theirs alone, so no shared cache may keep it.
 IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE = "private, max-age=31536000, immutable"
+# Metadata fields only an admin sees: where the image was taken.
+ADMIN_ONLY = frozenset({"location", "altitude"})
+# A worker makes a missing rendition in seconds.
+NOT_READY_RETRY = 2
 # Opened on its own, an image (a polyglot too: a JPEG with HTML or a ZIP behind it)
 # runs nothing, loads nothing, sits in no frame and names no referrer. The front proxy
 # sends the same (docker/nginx/inlet.conf.template, location /_store/).
@@ -76,13 +84,13 @@ def _no_image(image_id: str, states: States) -> Problem:
     )
 
 
-def _immutable_headers(resp: falcon.Response, image_id: str) -> None:
+def _immutable_headers(resp: falcon.Response, served: Served) -> None:
     """The headers GET and HEAD share, set before anything can fail."""
-    resp.etag = etag_for(image_id)
-    resp.cache_control = [IMMUTABLE]
+    resp.etag = etag_for(served.digest)
+    resp.cache_control = [PRIVATE if served.original else IMMUTABLE]
     resp.set_header("Content-Security-Policy", CSP)
-    resp.set_header("Referrer-Policy", "no-referrer")
     resp.set_header("Accept-Ranges", "bytes")
+    resp.set_header("Referrer-Policy", "no-referrer")
 
 
 def _content_headers(resp: falcon.Response, image_id: str, content_type: str) -> None:
@@ -92,7 +100,19 @@ def _content_headers(resp: falcon.Response, image_id: str, content_type: str) ->
     resp.set_header("Content-Disposition", f'inline; filename="{image_id}.{extension}"')
 
 
+@dataclass(frozen=True)
+class Served:
+    """Which bytes an image request gets: the public rendition, or an admin's original."""
+
+    store: BlobStore
+    digest: str  # SHA-256 of those bytes: the ETag, and the front proxy's cache key
+    original: bool
+
+
 class ImageResource:
+    """``GET``/``HEAD`` serve the public rendition (the location removed) to everyone,
+    admins included; ``?original=true`` serves the stored bytes, to admins only."""
+
     def __init__(
         self,
         settings: Settings,
@@ -100,54 +120,103 @@ class ImageResource:
         hashes: HashIndex,
         states: ImageStates,
         dispatcher: Dispatcher,
+        *,
+        renditions: Renditions,
     ) -> None:
         self.settings = settings
         self.blobs = blobs
         self.hashes = hashes
         self.states = states
         self.dispatcher = dispatcher
+        self.renditions = renditions
 
-    def _not_modified(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> bool:
-        """A matching If-None-Match: 304 from the id alone, no backend asked."""
-        if not if_none_match(req.get_header("If-None-Match"), etag_for(image_id)):
+    def _served(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> Served:
+        if req.get_param_as_bool("original", default=False):
+            admin_only(req, resp, self, {})
+            return Served(self.blobs, image_id, original=True)
+        digest = self.renditions.public_hash(image_id)
+        if digest is None:
+            raise self._not_yet(image_id)
+        if digest == WITHHELD:
+            raise Problem(
+                403,
+                f"the location of image {image_id} could not be removed, so it is not served "
+                "publicly; an admin can fetch the original with ?original=true",
+                slug="image-withheld",
+            )
+        store = self.blobs if digest == image_id else self.renditions.store
+        return Served(store, digest, original=False)
+
+    def _not_yet(self, image_id: str) -> Problem:
+        """No public rendition: never the original in its place. A pending image gets
+        one from the job its upload queued; a verified one without (stored before
+        renditions existed) from a job queued here, once a minute at most."""
+        if not self._stored(image_id):
+            return _no_image(image_id, self.states)
+        ready = self.states.state(image_id) is State.READY
+        if ready and self.renditions.wanted(image_id):
+            self.dispatcher.rendition_wanted(image_id)
+        return Problem(
+            503,
+            f"image {image_id} is being checked; it is served once its location is removed",
+            slug="image-not-ready",
+            headers={"Retry-After": str(NOT_READY_RETRY)},
+        )
+
+    def _stored(self, image_id: str) -> bool:
+        """From Redis (the dedup SET; the rejection marker), and only when Redis does
+        not know the id, and the SET is not known to be complete, from the store: an
+        unknown id costs Redis, not a request to the store."""
+        known = self.hashes.known(image_id)
+        if known is not None:
+            return known
+        return self.states.rejection(image_id) is None and self.blobs.exists(image_id)
+
+    def _not_modified(self, req: falcon.Request, resp: falcon.Response, served: Served) -> bool:
+        """A matching If-None-Match: 304 from the hash alone, no store asked."""
+        if not if_none_match(req.get_header("If-None-Match"), etag_for(served.digest)):
             return False
-        _immutable_headers(resp, image_id)
+        _immutable_headers(resp, served)
         resp.status = falcon.HTTP_304
         return True
 
-    def _accel_redirect(self, resp: falcon.Response, image_id: str) -> bool:
+    def _accel_redirect(self, resp: falcon.Response, image_id: str, served: Served) -> bool:
         """Behind the front proxy: decide, and let the proxy stream the bytes.
 
-        The answer comes from Redis (the dedup SET; the rejection marker) and only
-        when Redis does not know the id, and the SET is not known to be complete, from
-        the store: an unknown id costs Redis, not a request to the store. The proxy's
-        internal location adds the image headers, serves ranges and keeps its cache:
-        a deleted or rejected image never gets here.
+        The proxy's internal location adds the image headers, serves ranges and keeps
+        its cache, keyed by the served bytes' hash: a deleted or rejected image never
+        gets here.
         """
         prefix = self.settings.accel_redirect_prefix
         if not prefix:
             return False
-        known = self.hashes.known(image_id)
-        if known is False or (
-            known is None
-            and (self.states.rejection(image_id) is not None or not self.blobs.exists(image_id))
-        ):
+        if not self._stored(image_id):
             raise _no_image(image_id, self.states)
-        signed = self.blobs.presigned_get(image_id, PRESIGN_SECONDS)
-        resp.set_header("X-Accel-Redirect", f"{prefix}/{image_id}{signed}")
+        signed = served.store.presigned_get(image_id, PRESIGN_SECONDS)
+        resp.set_header("X-Accel-Redirect", f"{prefix}/{served.digest}{signed}")
         return True
 
+    def _begin(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> Served | None:
+        """What to serve, or None when the answer (304, X-Accel-Redirect) is complete."""
+        served = self._served(req, resp, image_id)
+        if self._not_modified(req, resp, served) or self._accel_redirect(resp, image_id, served):
+            return None
+        if not served.original and not self._stored(image_id):
+            raise _no_image(image_id, self.states)
+        _immutable_headers(resp, served)
+        return served
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        if self._not_modified(req, resp, image_id) or self._accel_redirect(resp, image_id):
+        served = self._begin(req, resp, image_id)
+        if served is None:
             return
-        _immutable_headers(resp, image_id)
         byte_range = single_range(req.get_header("Range"))
         try:
-            blob = self.blobs.open(image_id, byte_range=byte_range)
+            blob = served.store.open(image_id, byte_range=byte_range)
         except FileNotFoundError:
             raise _no_image(image_id, self.states) from None
         except RangeNotSatisfiable:
-            size = self.blobs.head(image_id).size
+            size = served.store.head(image_id).size
             raise Problem(
                 416,
                 f"the range {byte_range} lies outside the image's {size} bytes",
@@ -162,11 +231,11 @@ class ImageResource:
         resp.stream = blob.iter_chunks()
 
     def on_head(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
-        if self._not_modified(req, resp, image_id) or self._accel_redirect(resp, image_id):
+        served = self._begin(req, resp, image_id)
+        if served is None:
             return
-        _immutable_headers(resp, image_id)
         try:
-            info = self.blobs.head(image_id)
+            info = served.store.head(image_id)
         except FileNotFoundError:
             raise _no_image(image_id, self.states) from None
         _content_headers(resp, image_id, info.content_type)
@@ -178,22 +247,36 @@ class ImageResource:
             delete_image(image_id, blobs=self.blobs, hashes=self.hashes, dispatcher=self.dispatcher)
         except FileNotFoundError:
             raise _no_image(image_id, self.states) from None
+        self.renditions.delete(image_id)
         resp.status = falcon.HTTP_204
 
 
 class MetadataResource:
+    """Everyone gets the metadata without where the image was taken; an admin token
+    (``Authorization: Bearer``) gets the location and altitude too."""
+
     def __init__(
-        self, es: Elasticsearch, names: IndexNames, blobs: BlobStore, states: States
+        self,
+        settings: Settings,
+        es: Elasticsearch,
+        names: IndexNames,
+        blobs: BlobStore,
+        states: States,
     ) -> None:
+        self.settings = settings
         self.es = es
         self.names = names
         self.blobs = blobs
         self.states = states
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
+        # A token that is presented must be a valid admin token: never a silent downgrade.
+        admin = req.get_header("Authorization") is not None
+        if admin:
+            admin_only(req, resp, self, {})
         doc = service.get_image(self.es, self.names, image_id)
         if doc is not None:
-            resp.media = doc
+            resp.media = doc if admin else {k: v for k, v in doc.items() if k not in ADMIN_ONLY}
             return
         if self.blobs.exists(image_id):
             resp.status = falcon.HTTP_202

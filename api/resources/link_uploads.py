@@ -82,6 +82,7 @@ class LinkUploadsResource:
             "uploaded_at": doc["uploaded_at"],
             "duplicate": doc["duplicate"],
             "format": doc.get("format"),
+            "sender": doc.get("sender"),
             "state": state,
             "image": {k: v for k, v in image.items() if k != "id"} if image else None,
         }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +12,16 @@ from api.auth import admin_only
 from api.errors import Problem
 from inlet import tokens
 from inlet.links import InvalidLabel, LinkNotFound, LinkStore, clean_label
-from inlet.settings import Settings
+from inlet.settings import MAX_LINK_BYTES, Settings
 
-_FIELDS = {"expires_in", "expires_at", "max_images", "label"}
+_FIELDS = {"expires_in", "expires_at", "max_images", "max_bytes", "label"}
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    expires_at: int
+    max_images: int | None
+    max_bytes: int | None
 
 
 def _invalid(field: str, detail: str) -> Problem:
@@ -33,8 +41,11 @@ def parse_label(body: dict[str, Any]) -> str | None:
         raise _invalid("label", str(exc)) from None
 
 
-def parse_link_request(body: Any, *, now: float, max_ttl: int) -> tuple[int, int | None]:
-    """(expires_at epoch seconds, max_images) from a JSON body, or a 422 naming the field."""
+def parse_link_request(body: Any, *, now: float, settings: Settings) -> LinkRequest:
+    """Expiry and quotas from a JSON body, or a 422 naming the field.
+
+    A quota left out takes the settings' default; ``null`` asks for no limit.
+    """
     if not isinstance(body, dict):
         raise Problem(422, "the body must be a JSON object", slug="invalid-body")
     unknown = sorted(set(body) - _FIELDS)
@@ -51,15 +62,29 @@ def parse_link_request(body: Any, *, now: float, max_ttl: int) -> tuple[int, int
         expires_at = _parse_rfc3339(body["expires_at"])
         if expires_at <= now:
             raise _invalid("expires_at", "must be in the future")
-    if expires_at - now > max_ttl:
+    if expires_at - now > settings.link_max_ttl:
         raise _invalid(
             "expires_in" if "expires_in" in body else "expires_at",
-            f"links may last at most {max_ttl} seconds (LINK_MAX_TTL)",
+            f"links may last at most {settings.link_max_ttl} seconds (LINK_MAX_TTL)",
         )
-    max_images = body.get("max_images")
-    if max_images is not None and (not _is_int(max_images) or max_images < 1):
-        raise _invalid("max_images", "must be an integer of at least 1")
-    return expires_at, max_images
+    return LinkRequest(
+        expires_at,
+        _quota(body, "max_images", settings.link_default_max_images, None),
+        _quota(body, "max_bytes", settings.link_default_max_bytes, MAX_LINK_BYTES),
+    )
+
+
+def _quota(body: dict[str, Any], field: str, default: int, most: int | None) -> int | None:
+    if field not in body:
+        return default or None
+    value = body[field]
+    if value is None:
+        return None
+    if not _is_int(value) or value < 1:
+        raise _invalid(field, "must be an integer of at least 1, or null for no limit")
+    if most is not None and value > most:
+        raise _invalid(field, f"must be at most {most}")
+    return int(value)
 
 
 def _is_int(value: Any) -> bool:
@@ -97,11 +122,13 @@ class LinksResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.get_media()
-        expires_at, max_images = parse_link_request(
-            body, now=time.time(), max_ttl=self.settings.link_max_ttl
+        wanted = parse_link_request(body, now=time.time(), settings=self.settings)
+        link = self.links.create(
+            wanted.expires_at, wanted.max_images, parse_label(body), max_bytes=wanted.max_bytes
         )
-        link = self.links.create(expires_at, max_images, parse_label(body))
-        token = tokens.issue(self.settings.secret_key, tokens.TokenKind.LINK, link.id, expires_at)
+        token = tokens.issue(
+            self.settings.secret_key, tokens.TokenKind.LINK, link.id, wanted.expires_at
+        )
         base = (self.settings.public_base_url or req.prefix).rstrip("/")
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/links/{link.id}"

@@ -9,7 +9,7 @@ from falcon.media.multipart import MultipartParseError
 from falcon.util import BufferedReader
 
 from api import metrics
-from api.auth import bearer, require_link
+from api.auth import bearer, require_link, sender
 from api.body import BodyAborted, BodyReader, BodyTimeout, limit_socket_wait
 from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
@@ -19,6 +19,7 @@ from inlet.history import UploadHistory
 from inlet.ingest import Ingestor, Staged
 from inlet.links import Link, LinkStore
 from inlet.outcomes import Accepted, Outcome, Refused
+from inlet.senders import Sender
 from inlet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,11 @@ class UploadsResource:
         except Problem as exc:
             metrics.record_link_refused(exc.slug or "")
             raise
+        who = sender(req)
         if is_json(req):
             items = read_by_hash(req, self.settings.max_files_per_request)
-            known = self.ingestor.commit_known(link, items)
-            self._respond(resp, self._record(link, known, by_hash=True))
+            known = self.ingestor.commit_known(link, items, sender=_label(who))
+            self._respond(resp, self._record(link, who, known, by_hash=True))
             return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
@@ -85,16 +87,17 @@ class UploadsResource:
             body.finish()
         except BodyAborted as exc:
             raise _aborted(req, exc) from None
-        results = self.ingestor.commit(link, staged)
-        self._respond(resp, self._record(link, results))
+        results = self.ingestor.commit(link, staged, sender=_label(who))
+        self._respond(resp, self._record(link, who, results))
 
     def _record(
-        self, link: Link, results: list[Outcome], *, by_hash: bool = False
+        self, link: Link, who: Sender | None, results: list[Outcome], *, by_hash: bool = False
     ) -> list[Outcome]:
         metrics.record_outcomes(results, by_hash=by_hash)
         if self.history is not None:
             accepted = [r for r in results if isinstance(r, Accepted)]
-            self.history.record(link, [(r.image_id, r.filename, r.duplicate) for r in accepted])
+            entries = [(r.image_id, r.filename, r.duplicate) for r in accepted]
+            self.history.record(link, who, entries)
         return results
 
     def _form(self, req: falcon.Request, body: BodyReader, limit: int) -> Iterable[Any]:
@@ -141,6 +144,10 @@ class UploadsResource:
             raise nothing_accepted(refused)
         resp.status = falcon.HTTP_207 if refused else falcon.HTTP_201
         resp.media = {"images": [outcome_dict(r) for r in results]}
+
+
+def _label(who: Sender | None) -> str:
+    return who.label if who is not None else ""
 
 
 def _aborted(req: falcon.Request, exc: BodyAborted) -> Problem:

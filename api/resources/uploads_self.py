@@ -6,7 +6,7 @@ import time
 
 import falcon
 
-from api.auth import bearer, require_link
+from api.auth import bearer, require_link, sender
 from inlet.formats import accepted_formats
 from inlet.history import UploadHistory
 from inlet.links import LinkStore
@@ -25,7 +25,7 @@ class UploadsSelfResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         link = require_link(bearer(req), self.settings.secret_key, self.links)
-        remaining = None if link.max_images is None else max(0, link.max_images - link.used)
+        who = sender(req)
         now = int(time.time())
         resp.media = {
             "expires_at": link.as_dict()["expires_at"],
@@ -33,9 +33,16 @@ class UploadsSelfResource:
             "expires_in": max(0, link.expires_at - now),
             "max_images": link.max_images,
             "used": link.used,
-            "remaining": remaining,
+            "remaining": link.images_left,
+            "max_bytes": link.max_bytes,
+            "used_bytes": link.used_bytes,
+            # What a file may still weigh, so clients can warn before sending it.
+            "remaining_bytes": link.bytes_left,
             "max_image_bytes": self.settings.max_image_bytes,
             "max_files_per_request": self.settings.max_files_per_request,
             "accepted": accepted_formats(),
-            "uploads": self.history.as_dicts(link.id, self.states),
+            # Only the caller's own: none without a sender id (quota and expiry stay
+            # link-wide, shared by every holder).
+            "sender_known": who is not None,
+            "uploads": self.history.as_dicts(link.id, who, self.states),
         }

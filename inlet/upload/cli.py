@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,6 +23,15 @@ from rich.table import Table
 from inlet.upload.client import LinkClient, LinkProblem, Part
 from inlet.upload.files import collect, sha256_of
 from inlet.upload.link import BadLink, parse_link
+from inlet.upload.sender import kept_sender, new_sender, state_directory
+
+EPILOG = """\
+Everyone who has a link sees only the uploads sent with their own sender id. This
+uploader makes one per link and keeps it, readable by you only, in
+$XDG_STATE_HOME/inlet/senders/<link id> (~/.local/state/... when XDG_STATE_HOME is
+unset); it is sent as the X-Inlet-Sender header. Keep it like a password: with it and
+the link, GET /v1/uploads/self lists what you sent. The link's quota is shared.
+"""
 
 # Bytes per multipart request: a retry never resends more than this.
 BATCH_BYTES = 64 * 1024 * 1024
@@ -47,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m inlet.upload",
         description="Upload images through an Inlet link. Known images are sent by hash.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("link", help="the link: its page_url (…/u/#token) or url form")
     parser.add_argument("paths", nargs="+", type=Path, help="files and folders (recursive)")
@@ -65,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     client = LinkClient(
         base,
         token,
+        sender=_sender(token, console),
         retries=args.retries,
         on_retry=lambda why, delay: console.print(f"{why}; retrying in {delay:.1f} s"),
     )
@@ -73,6 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LinkProblem as exc:
         console.print(f"[red]The link cannot be used: {exc}[/red]")
         return EXIT_LINK
+
+
+def _sender(token: str, console: Console) -> str:
+    """This link's kept sender id, or one for this run when none can be kept."""
+    try:
+        return kept_sender(state_directory(os.environ), token)
+    except (OSError, RuntimeError) as exc:
+        console.print(
+            f"[yellow]Cannot keep a sender id ({escape(str(exc))}): this run's uploads get "
+            "an id of their own, which is not kept.[/yellow]"
+        )
+        return new_sender()
 
 
 class Uploader:
@@ -87,6 +113,7 @@ class Uploader:
         items = [Item(p, p.stat().st_size) for p in found]
         items += [Item(p, 0, result="failed", detail="no such file or folder") for p in missing]
         self._precheck(items, int(info["max_image_bytes"]))
+        _fit_byte_quota(items, info.get("remaining_bytes"))
         batch = max(1, int(info["max_files_per_request"]))
         with self._progress() as progress:
             self._hash(items, progress)
@@ -159,6 +186,22 @@ class Uploader:
             f"failed; {as_bytes} sent as bytes, {sum(i.by_hash for i in items)} by hash",
             markup=False,
         )
+
+
+def _fit_byte_quota(items: list[Item], remaining: object) -> None:
+    """Refuse, before sending anything, the files the link's byte quota cannot take
+    (in order: a later, smaller file may still fit), as the server would."""
+    if not isinstance(remaining, int):
+        return  # no byte limit
+    left = remaining
+    for item in items:
+        if item.result:
+            continue
+        if item.size > left:
+            item.result = "refused"
+            item.detail = f"{item.size} bytes, too large for what this link has left ({left})"
+        else:
+            left -= item.size
 
 
 def _apply(item: Item, answer: dict[str, object]) -> None:

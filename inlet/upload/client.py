@@ -84,12 +84,16 @@ class LinkClient:
         base: str,
         token: str,
         *,
+        sender: str | None = None,
         retries: int = 5,
         on_retry: Callable[[str, float], None] | None = None,
     ) -> None:
         self.base = base.rstrip("/")
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+        if sender is not None:
+            # Who is sending: the API lists each sender only their own uploads.
+            self.session.headers["X-Inlet-Sender"] = sender
         self.session.headers["Accept"] = "application/json"
         self.retries = retries
         self.on_retry = on_retry or (lambda reason, delay: None)

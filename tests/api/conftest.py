@@ -11,6 +11,7 @@ from api.app import create_app
 from inlet.blobstore import S3BlobStore
 from inlet.settings import Settings
 from search.indices import IndexNames
+from tasks.context import Context
 from tests.http import admin_token, bearer
 
 
@@ -48,3 +49,11 @@ def new_link(client: testing.TestClient, admin: dict[str, str]) -> Callable[...,
         return dict(result.json)
 
     return create
+
+
+@pytest.fixture
+def ctx(
+    settings: Settings, blob_store: S3BlobStore, es: Elasticsearch, redis_client: Any
+) -> Context:
+    """A worker's context, to do in a test what a worker would (make a rendition)."""
+    return Context(settings=settings, blobs=blob_store, es=es, redis=redis_client)

@@ -12,8 +12,11 @@ from falcon import testing
 from inlet import tokens
 from inlet.blobstore import S3BlobStore
 from inlet.settings import Settings
-from tests.http import assert_problem, bearer, multipart
+from tests.http import assert_problem, bearer, multipart, new_sender
 from tests.images import make_image
+
+# One sender for this module's by-hash uploads; every test has its own link.
+SENDER = new_sender()
 
 
 def sha(data: bytes) -> str:
@@ -21,7 +24,8 @@ def sha(data: bytes) -> str:
 
 
 def by_hash(client: testing.TestClient, token: str, *items: dict[str, Any]) -> testing.Result:
-    return client.simulate_post("/v1/uploads", json={"images": list(items)}, headers=bearer(token))
+    headers = bearer(token, SENDER)
+    return client.simulate_post("/v1/uploads", json={"images": list(items)}, headers=headers)
 
 
 def store(client: testing.TestClient, token: str, data: bytes, name: str = "x.jpg") -> None:
@@ -37,7 +41,8 @@ def link_state(client: testing.TestClient, admin: dict[str, str], link: dict[str
 
 
 def uploads_of(client: testing.TestClient, token: str) -> list[dict[str, Any]]:
-    return list(client.simulate_get("/v1/uploads/self", headers=bearer(token)).json["uploads"])
+    result = client.simulate_get("/v1/uploads/self", headers=bearer(token, SENDER))
+    return list(result.json["uploads"])
 
 
 def test_known_image_is_recorded_as_a_duplicate(

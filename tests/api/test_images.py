@@ -9,24 +9,32 @@ from falcon import testing
 
 from api.app import create_app
 from devstack.servers import free_port
-from inlet.blobstore import S3BlobStore, make_s3_client
+from inlet.blobstore import BlobStore, S3BlobStore, make_s3_client
 from inlet.dedup import HashIndex
 from inlet.outcomes import Refusal
+from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
 from inlet.verification import ImageStates, Rejection
+from tasks.context import Context
+from tasks.renditions import ensure_rendition
 from tests.http import assert_problem, multipart
 from tests.images import make_image
 
 
 @pytest.fixture
-def stored_image(client: testing.TestClient, new_link: Any) -> tuple[str, bytes]:
+def stored_image(
+    client: testing.TestClient, new_link: Any, ctx: Context, blob_store: S3BlobStore
+) -> tuple[str, bytes]:
+    """An image without a location, as a worker left it: its rendition is itself."""
     data = make_image("JPEG", size=(120, 80), noise=True, seed=1)
     body, ctype = multipart([("images", "a.jpg", data, "image/jpeg")])
     result = client.simulate_post(
         f"/v1/uploads/{new_link()['token']}", body=body, headers={"Content-Type": ctype}
     )
     assert result.status_code == 201
-    return hashlib.sha256(data).hexdigest(), data
+    image_id = hashlib.sha256(data).hexdigest()
+    assert ensure_rendition(ctx, image_id, blob_store.head(image_id)) == image_id
+    return image_id, data
 
 
 def test_image_headers(client: testing.TestClient, stored_image: tuple[str, bytes]) -> None:
@@ -59,6 +67,7 @@ def test_if_none_match_does_not_touch_the_store(settings: Settings, redis_client
     )
     client = testing.TestClient(create_app(settings, redis=redis_client, blobs=dead))
     image_id = "a" * 64
+    renditions(settings, redis_client, dead).record(image_id, image_id)
     result = client.simulate_get(
         f"/v1/images/{image_id}", headers={"If-None-Match": f'"{image_id}"'}
     )
@@ -140,6 +149,14 @@ def test_head_of_a_missing_image_is_the_404_of_get(client: testing.TestClient) -
     assert head.headers["content-type"] == got.headers["content-type"] == "application/problem+json"
 
 
+def renditions(settings: Settings, redis_client: Any, blobs: BlobStore) -> Renditions:
+    return Renditions(redis_client, settings.redis_prefix, public_store(blobs))
+
+
+def blob_store_at(bucket: str) -> S3BlobStore:
+    return S3BlobStore(make_s3_client(f"http://127.0.0.1:{free_port()}", "k", "s", "r"), bucket)
+
+
 def _behind_the_proxy(settings: Settings, redis_client: Any) -> tuple[testing.TestClient, str]:
     """The API as compose runs it, on a store that cannot be reached."""
     dead = S3BlobStore(
@@ -155,6 +172,7 @@ def test_behind_the_proxy_a_known_id_is_redirected_without_asking_the_store(
     client, bucket = _behind_the_proxy(settings, redis_client)
     image_id = "b" * 64
     HashIndex(redis_client, settings.redis_prefix).add(image_id)
+    renditions(settings, redis_client, blob_store_at(bucket)).record(image_id, image_id)
     for method in (client.simulate_get, client.simulate_head):
         result = method(f"/v1/images/{image_id}")
         assert result.status_code == 200

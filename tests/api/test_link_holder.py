@@ -13,7 +13,7 @@ from falcon import testing
 from api.redact import redact
 from inlet import tokens
 from inlet.settings import Settings
-from tests.http import assert_problem, bearer, multipart
+from tests.http import assert_problem, bearer, multipart, new_sender
 from tests.images import make_image
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -55,29 +55,31 @@ def test_a_non_browser_get_of_the_old_url_is_told_to_post(
 
 def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any) -> None:
     client = make_client(max_image_bytes=5_000_000, max_files_per_request=7)
-    link = new_link(max_images=3, expires_in=600)
-    before = client.simulate_get("/v1/uploads/self", headers=bearer(link["token"]))
+    link = new_link(max_images=3, max_bytes=10**6, expires_in=600)
+    me = bearer(link["token"], new_sender())
+    before = client.simulate_get("/v1/uploads/self", headers=me)
     assert before.status_code == 200, before.text
     assert before.headers["cache-control"] == "no-store"
     doc = before.json
     assert doc["expires_at"] == link["expires_at"]
     assert 590 <= doc["expires_in"] <= 600
     assert (doc["max_images"], doc["used"], doc["remaining"]) == (3, 0, 3)
+    assert (doc["max_bytes"], doc["used_bytes"], doc["remaining_bytes"]) == (10**6, 0, 10**6)
     assert (doc["max_image_bytes"], doc["max_files_per_request"]) == (5_000_000, 7)
     assert {".jpg", ".png", ".heic"} <= set(doc["accepted"]["extensions"])
     assert "image/jpeg" in doc["accepted"]["mime_types"]
     assert ".txt" not in doc["accepted"]["extensions"]
     assert doc["uploads"] == []
+    assert doc["sender_known"] is True
 
     data = make_image(seed=131)
     body, ctype = multipart(
         [("images", "a<b>.jpg", data, "image/jpeg"), ("images", "n.txt", b"hi", "text/plain")]
     )
-    client.simulate_post(
-        "/v1/uploads", body=body, headers={"Content-Type": ctype, **bearer(link["token"])}
-    )
-    after = client.simulate_get("/v1/uploads/self", headers=bearer(link["token"])).json
+    client.simulate_post("/v1/uploads", body=body, headers={"Content-Type": ctype, **me})
+    after = client.simulate_get("/v1/uploads/self", headers=me).json
     assert after["remaining"] == 2
+    assert (after["used_bytes"], after["remaining_bytes"]) == (len(data), 10**6 - len(data))
     [entry] = after["uploads"]
     assert entry["id"] == hashlib.sha256(data).hexdigest()
     assert (entry["filename"], entry["state"], entry["duplicate"]) == ("a<b>.jpg", "pending", False)
@@ -85,9 +87,10 @@ def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any
 
 
 def test_self_for_an_unlimited_link(client: testing.TestClient, new_link: Any) -> None:
-    doc = client.simulate_get("/v1/uploads/self", headers=bearer(new_link()["token"])).json
-    assert doc["max_images"] is None
-    assert doc["remaining"] is None
+    link = new_link(max_images=None, max_bytes=None)
+    doc = client.simulate_get("/v1/uploads/self", headers=bearer(link["token"])).json
+    assert (doc["max_images"], doc["remaining"]) == (None, None)
+    assert (doc["max_bytes"], doc["remaining_bytes"]) == (None, None)
 
 
 def test_self_refuses_bad_links_with_distinct_problems(

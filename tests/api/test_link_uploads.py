@@ -171,10 +171,17 @@ def test_the_console_config_names_the_tools_that_are_set(
     make_client: Callable[..., testing.TestClient], admin: dict[str, str]
 ) -> None:
     bare = make_client().simulate_get("/v1/console", headers=admin)
-    assert bare.json == {"flower_url": None, "kibana_url": None}
-    tools = make_client(flower_url="https://flower.example", kibana_url="https://kibana.example")
+    defaults = {"max_images": 500, "max_bytes": 5 * 1024**3}
+    assert bare.json == {"flower_url": None, "kibana_url": None, "link_defaults": defaults}
+    tools = make_client(
+        flower_url="https://flower.example",
+        kibana_url="https://kibana.example",
+        link_default_max_images=0,
+        link_default_max_bytes=0,
+    )
     assert tools.simulate_get("/v1/console", headers=admin).json == {
         "flower_url": "https://flower.example",
         "kibana_url": "https://kibana.example",
+        "link_defaults": {"max_images": None, "max_bytes": None},
     }
     assert_problem(tools.simulate_get("/v1/console"), 401)

@@ -43,7 +43,35 @@ def test_expires_at_in_rfc3339(client: testing.TestClient, admin: dict[str, str]
     )
     assert result.status_code == 201
     assert result.json["expires_at"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert result.json["max_images"] is None
+
+
+def test_a_link_without_quotas_gets_the_default_ones_and_null_asks_for_none(
+    make_client: Any, admin: dict[str, str]
+) -> None:
+    client = make_client(link_default_max_images=7, link_default_max_bytes=3 * 1024 * 1024)
+    plain = client.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json
+    assert (plain["max_images"], plain["max_bytes"]) == (7, 3 * 1024 * 1024)
+    assert (plain["used"], plain["used_bytes"]) == (0, 0)
+    unlimited = client.simulate_post(
+        "/v1/links", json={"expires_in": 60, "max_images": None, "max_bytes": None}, headers=admin
+    ).json
+    assert (unlimited["max_images"], unlimited["max_bytes"]) == (None, None)
+    stored = client.simulate_get(f"/v1/links/{unlimited['id']}", headers=admin).json
+    assert (stored["max_images"], stored["max_bytes"], stored["state"]) == (None, None, "active")
+    given = client.simulate_post(
+        "/v1/links", json={"expires_in": 60, "max_bytes": 1000}, headers=admin
+    ).json
+    assert (given["max_images"], given["max_bytes"]) == (7, 1000)
+    off = make_client(link_default_max_images=0, link_default_max_bytes=0)
+    none = off.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json
+    assert (none["max_images"], none["max_bytes"]) == (None, None)
+
+
+def test_the_shipped_defaults_are_500_images_and_5_gib(
+    client: testing.TestClient, admin: dict[str, str]
+) -> None:
+    link = client.simulate_post("/v1/links", json={"expires_in": 60}, headers=admin).json
+    assert (link["max_images"], link["max_bytes"]) == (500, 5 * 1024**3)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +88,12 @@ def test_expires_at_in_rfc3339(client: testing.TestClient, admin: dict[str, str]
         ({"expires_at": "2999-01-01T00:00:00"}, "expires_at"),
         ({"expires_in": 60, "max_images": 0}, "max_images"),
         ({"expires_in": 60, "max_images": 2.5}, "max_images"),
+        ({"expires_in": 60, "max_bytes": 0}, "max_bytes"),
+        ({"expires_in": 60, "max_bytes": -5}, "max_bytes"),
+        ({"expires_in": 60, "max_bytes": "5GiB"}, "max_bytes"),
+        ({"expires_in": 60, "max_bytes": 1.5}, "max_bytes"),
+        ({"expires_in": 60, "max_bytes": False}, "max_bytes"),
+        ({"expires_in": 60, "max_bytes": 2**50 + 1}, "max_bytes"),
         ({"expires_in": 60, "colour": "red"}, "colour"),
     ],
 )

@@ -16,6 +16,9 @@ from tests.http import assert_problem, bearer, multipart
 from tests.images import make_image
 from tests.support import hash_count
 
+# The stored bytes themselves (the public rendition needs a worker; see test_public_images).
+ORIGINAL = {"original": "true"}
+
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -35,7 +38,7 @@ def used(client: testing.TestClient, admin: dict[str, str], link: dict[str, Any]
 
 
 def test_upload_several_images_and_get_them_back(
-    client: testing.TestClient, new_link: Any, blob_store: S3BlobStore
+    client: testing.TestClient, new_link: Any, blob_store: S3BlobStore, admin: dict[str, str]
 ) -> None:
     jpeg, png = make_image("JPEG", seed=1), make_image("PNG", seed=2)
     link = new_link()
@@ -65,7 +68,7 @@ def test_upload_several_images_and_get_them_back(
         ]
     }
     assert result.headers["referrer-policy"] == "no-referrer"
-    got = client.simulate_get(f"/v1/images/{sha(png)}")
+    got = client.simulate_get(f"/v1/images/{sha(png)}", params=ORIGINAL, headers=admin)
     assert got.status_code == 200
     assert got.content == png
     assert got.headers["content-type"] == "image/png"
@@ -73,13 +76,15 @@ def test_upload_several_images_and_get_them_back(
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF"])
-def test_every_accepted_format(client: testing.TestClient, new_link: Any, fmt: str) -> None:
+def test_every_accepted_format(
+    client: testing.TestClient, new_link: Any, admin: dict[str, str], fmt: str
+) -> None:
     data = make_image(fmt, seed=7)
     result = upload(
         client, new_link()["token"], ("images", f"x.{fmt}", data, "application/x-anything")
     )
     assert result.status_code == 201, result.text
-    served = client.simulate_get(f"/v1/images/{sha(data)}")
+    served = client.simulate_get(f"/v1/images/{sha(data)}", params=ORIGINAL, headers=admin)
     assert served.content == data
     assert (
         served.headers["content-type"]
@@ -96,14 +101,13 @@ def test_every_accepted_format(client: testing.TestClient, new_link: Any, fmt: s
 
 
 def test_content_decides_not_the_name_or_declared_type(
-    client: testing.TestClient, new_link: Any
+    client: testing.TestClient, new_link: Any, admin: dict[str, str]
 ) -> None:
     png = make_image("PNG", seed=3)
     result = upload(client, new_link()["token"], ("f", "photo.jpg", png, "image/jpeg"))
     assert result.status_code == 201
-    assert (
-        client.simulate_get(result.json["images"][0]["url"]).headers["content-type"] == "image/png"
-    )
+    served = client.simulate_get(result.json["images"][0]["url"], params=ORIGINAL, headers=admin)
+    assert served.headers["content-type"] == "image/png"
 
 
 def test_upload_with_token_in_authorization_header(
@@ -148,6 +152,7 @@ def test_seen_hash_with_missing_object_is_stored_again(
     blob_store: S3BlobStore,
     redis_client: Any,
     settings: Settings,
+    admin: dict[str, str],
 ) -> None:
     data = make_image(seed=6)
     link = new_link()
@@ -156,7 +161,8 @@ def test_seen_hash_with_missing_object_is_stored_again(
     assert sha(data) in HashIndex(redis_client, settings.redis_prefix)
     result = upload(client, link["token"], ("a", "a.jpg", data, "image/jpeg"))
     assert result.status_code == 201
-    assert client.simulate_get(f"/v1/images/{sha(data)}").content == data
+    again = client.simulate_get(f"/v1/images/{sha(data)}", params=ORIGINAL, headers=admin)
+    assert again.content == data
 
 
 def test_mixed_request_is_207_with_per_file_errors_in_order(

@@ -1,8 +1,9 @@
 """Headless Chromium (Debian's chromium + chromium-driver) driven by Selenium.
 
 `browser` is a fresh browser with its own profile per test; any browser test can use
-it. The upload-page tests also get `site`: a real gunicorn + Celery deployment
-behind a recording front proxy (tests/frontproxy.py).
+it, and `other_browser` when it needs a second person. The upload-page tests also get
+`site`: a real gunicorn + Celery deployment behind a recording front proxy
+(tests/frontproxy.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +59,9 @@ class Browser:
         )
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
+@contextmanager
+def _chromium(home: Path) -> Iterator[Browser]:
+    """A headless Chromium with its own profile (user data dir) under ``home``."""
     _require_chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -73,18 +76,33 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         "--no-first-run",
         "--no-default-browser-check",
         f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--user-data-dir={home / 'profile'}",
     ):
         options.add_argument(flag)
-    service = Service(executable_path=CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
+    service = Service(executable_path=CHROMEDRIVER, log_output=str(home / "chromedriver.log"))
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
-    shots = tmp_path / "screenshots"
+    shots = home / "screenshots"
     shots.mkdir()
     try:
         yield Browser(driver, shots)
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    with _chromium(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+def other_browser(tmp_path: Path) -> Iterator[Browser]:
+    """A second browser with a profile of its own: another person on another device."""
+    home = tmp_path / "other"
+    home.mkdir()
+    with _chromium(home) as started:
+        yield started
 
 
 @dataclass

@@ -19,8 +19,10 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from inlet.admin_tokens import AdminTokens
+from inlet.clients import make_redis
 from tests.browser.conftest import Browser, Site
 from tests.http import admin_token
 from tests.images import make_exif, make_image
@@ -97,10 +99,19 @@ def upload_two(browser: Browser, page_url: str, folder: Path) -> None:
         d.switch_to.window(console)
 
 
+def kib(size: int) -> str:
+    """A size below 1 MiB as the console writes it."""
+    value = size / 1024
+    return f"{round(value)} KiB" if value >= 100 else f"{value:.1f} KiB"
+
+
 def create_link(browser: Browser) -> str:
     d = browser.driver
     d.find_element(By.ID, "label").send_keys(LABEL)
     d.find_element(By.ID, "quota").send_keys("5")
+    assert d.find_element(By.ID, "byte-quota").get_attribute("placeholder") == "5.0 GiB (default)"
+    d.find_element(By.ID, "byte-quota").send_keys("2")
+    Select(d.find_element(By.ID, "byte-unit")).select_by_visible_text("MiB")
     d.find_element(By.CSS_SELECTOR, "#create-form button[type=submit]").click()
     wait(browser, lambda: visible(browser, "created"))
     url = str(d.find_element(By.ID, "created-url").get_attribute("value"))
@@ -183,8 +194,15 @@ def test_an_admins_day_in_the_console(browser: Browser, site: Site, tmp_path: Pa
     wait(browser, lambda: all_ready(site, link_id), timeout=60)
     d.refresh()
     wait(browser, lambda: "2 / 5 images" in text(browser, "#links-table tbody tr"))
+    sent = sum(p.stat().st_size for p in tmp_path.glob("*.jpg"))
+    state = site.stack.get(f"/v1/links/{link_id}").json()
+    assert (state["used_bytes"], state["max_bytes"]) == (sent, 2 * 1024 * 1024)
+    data = f"{kib(sent)} of 2.0 MiB"
+    assert text(browser, "#links-table tbody tr td.data") == data
     d.find_element(By.LINK_TEXT, LABEL).click()
     check_detail(browser)
+    fact = "//dl[@id='link-facts']/dt[.='Data']/following-sibling::dd[1]"
+    assert d.find_element(By.XPATH, fact).text == data
     assert no_alert_ran(browser)
     browser.screenshot("03-link-detail")
 
@@ -222,13 +240,22 @@ def test_an_admins_day_in_the_console(browser: Browser, site: Site, tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("token", "message"),
-    [("not-a-token", "invalid admin token"), ("expired", "has expired")],
+    [
+        ("not-a-token", "invalid admin token"),
+        ("expired", "has expired"),
+        ("revoked", "has been revoked"),
+    ],
 )
 def test_a_wrong_token_gets_a_clear_message(
     browser: Browser, site: Site, token: str, message: str
 ) -> None:
+    settings = site.stack.settings
     if token == "expired":
-        token = admin_token(site.stack.settings.secret_key, ttl=-10)
+        token = admin_token(settings.secret_key, ttl=-10)
+    if token == "revoked":
+        store = AdminTokens(make_redis(settings), settings.redis_prefix, 3600)
+        token, record = store.mint(settings.secret_key, "erin", 3600)
+        store.revoke(record.token_id)
     sign_in(browser, site, token)
     wait(browser, lambda: visible(browser, "message"))
     assert message in text(browser, "#message")

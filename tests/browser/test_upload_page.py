@@ -24,8 +24,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import Browser, Site
+from tests.e2e.conftest import eventually
 from tests.frontproxy import Seen
-from tests.http import multipart
+from tests.http import bearer, multipart, new_sender
 from tests.images import make_exif, make_image
 
 pytestmark = pytest.mark.e2e
@@ -229,7 +230,9 @@ def test_link_problems_have_distinct_messages(browser: Browser, site: Site) -> N
     requests.post(full["url"], data=body, headers={"Content-Type": ctype}, timeout=30)
     browser.driver.get(full["page_url"])
     messages["usedup"] = wait_for(browser, lambda: text_of(browser, "problem-title"))
-    assert history_names(browser) == ["one.jpg"]
+    # Sent by someone else (a script without a sender id): not this browser's to list.
+    assert wait_for(browser, lambda: text_of(browser, "received-empty")) == "Nothing yet."
+    assert history_names(browser) == []
     browser.screenshot("used-up")
 
     assert messages == {
@@ -321,3 +324,120 @@ def test_an_upload_cut_off_by_a_lost_network_resumes(
     )
     wait_for(browser, lambda: state_of(browser, "pocket.jpg") == "stored", timeout=45)
     wait_for(browser, lambda: history_names(browser) == ["pocket.jpg"])
+
+
+def shows(browser: Browser, names: list[str]) -> Callable[[], bool]:
+    return lambda: history_names(browser) == names
+
+
+def own_list(site: Site, link: dict[str, Any], sender: str | None) -> list[str]:
+    """The filenames /v1/uploads/self lists to a caller with this sender id, or none."""
+    headers = bearer(link["token"]) if sender is None else bearer(link["token"], sender)
+    doc = requests.get(f"{site.url}/v1/uploads/self", headers=headers, timeout=30).json()
+    return sorted(u["filename"] for u in doc["uploads"])
+
+
+def test_two_holders_of_one_link_see_only_their_own(
+    browser: Browser, other_browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    shared = scenery(561, (480, 360))
+    files = {
+        "alice-1.jpg": scenery(562, (480, 360)),
+        "alice-2.jpg": shared,
+        "bob-1.jpg": scenery(563, (480, 360)),
+        "bob-same-photo.jpg": shared,
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    link = new_link(site, max_images=10)
+    alice, bob = browser, other_browser
+    site.proxy.clear()
+
+    open_page(alice, link)
+    add_files(alice, tmp_path / "alice-1.jpg", tmp_path / "alice-2.jpg")
+    wait_for(alice, lambda: history_names(alice) == ["alice-1.jpg", "alice-2.jpg"])
+
+    open_page(bob, link)
+    assert text_of(bob, "remaining") == "8"  # the quota is the link's, shared by everyone
+    assert text_of(bob, "received-empty") == "Nothing yet."
+    assert history_names(bob) == []
+    add_files(bob, tmp_path / "bob-1.jpg", tmp_path / "bob-same-photo.jpg")
+    wait_for(bob, lambda: state_of(bob, "bob-same-photo.jpg") == "duplicate")
+    wait_for(bob, lambda: history_names(bob) == ["bob-1.jpg", "bob-same-photo.jpg"])
+    bob.screenshot("09-bob-sees-his-own")
+
+    for person, names in (
+        (alice, ["alice-1.jpg", "alice-2.jpg"]),
+        (bob, ["bob-1.jpg", "bob-same-photo.jpg"]),
+    ):
+        person.driver.refresh()  # the id is kept: a reload is still the same sender
+        wait_for(person, shows(person, names))
+        assert text_of(person, "remaining") == "6"
+    assert "alice" not in bob.driver.find_element(By.ID, "received").text
+    alice.screenshot("10-alice-sees-hers")
+
+    assert_each_browser_sent_its_own_id(site, link)
+
+    # The admin sees every upload through the link, whoever sent it, and can tell the
+    # senders apart by an opaque label.
+    def indexed() -> dict[str, str | None] | None:
+        listed = admin_list(site, link)
+        return listed if listed.keys() == set(files) else None
+
+    labels = eventually(indexed)
+    assert labels["alice-1.jpg"] == labels["alice-2.jpg"]
+    assert labels["bob-1.jpg"] == labels["bob-same-photo.jpg"]
+    assert labels["alice-1.jpg"] != labels["bob-1.jpg"]
+    assert all(re.fullmatch(r"[0-9a-f]{12}", label or "") for label in labels.values())
+
+
+def admin_list(site: Site, link: dict[str, Any]) -> dict[str, str | None]:
+    """Each upload's filename and sender label, as the admin API lists them."""
+    url = f"{site.url}/v1/links/{link['id']}/uploads"
+    doc = requests.get(url, headers=site.stack.admin, timeout=30).json()
+    return {r["filename"]: r["sender"] for r in doc["uploads"]}
+
+
+def assert_each_browser_sent_its_own_id(site: Site, link: dict[str, Any]) -> None:
+    calls = site.proxy.requests(lambda s: s.path.startswith("/v1/uploads"))
+    senders = {s.sender for s in calls}
+    assert "" not in senders, "every call carries a sender id"
+    assert len(senders) == 2
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", s) for s in senders)
+    lists = {tuple(own_list(site, link, s)) for s in senders}
+    assert lists == {("alice-1.jpg", "alice-2.jpg"), ("bob-1.jpg", "bob-same-photo.jpg")}
+    # The same token without an id, or with a new one, sees none of them.
+    assert own_list(site, link, None) == []
+    assert own_list(site, link, new_sender()) == []
+    site.stack.api.stop()  # flush the access log
+    site.stack.api.start()
+    logged = site.stack.access_log() + site.stack.proxy_log()
+    assert "/v1/uploads/self" in logged
+    assert not any(s in logged for s in senders)
+
+
+def test_a_photo_too_large_for_the_bytes_left_is_refused_in_words(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    small, later = (scenery(n, (640, 480)) for n in (561, 563))
+    large = scenery(562, (1280, 960))
+    for name, data in (("small.jpg", small), ("large.jpg", large), ("later.jpg", later)):
+        (tmp_path / name).write_bytes(data)
+    link = new_link(site, max_bytes=len(small) + len(later) + 1000)
+    site.proxy.clear()
+    open_page(browser, link)
+    assert text_of(browser, "space-left") != "no limit"
+
+    add_files(browser, tmp_path / "small.jpg", tmp_path / "large.jpg")
+    wait_for(browser, lambda: state_of(browser, "small.jpg") == "stored")
+    refused = rows(browser)["large.jpg"].text
+    assert "too large for what this link has left" in refused
+    assert not any(large[1000:3000] in s.body for s in site.proxy.requests())
+
+    # Someone else uses the bytes the page still counts on: the server refuses, in words.
+    body, ctype = multipart([("images", "elsewhere.jpg", scenery(564, (320, 240)), "image/jpeg")])
+    requests.post(link["url"], data=body, headers={"Content-Type": ctype}, timeout=30)
+    add_files(browser, tmp_path / "later.jpg")
+    wait_for(browser, lambda: state_of(browser, "later.jpg") == "refused")
+    assert "too large for what this link has left" in rows(browser)["later.jpg"].text
+    browser.screenshot("too-large-for-what-is-left")

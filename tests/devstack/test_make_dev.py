@@ -1,5 +1,5 @@
 """`make dev` (python -m devstack): the whole stack comes up on its own servers, and
-SIGTERM stops every process it started."""
+SIGTERM stops every process it started; `make token` mints into that stack's Redis."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import psutil
 import pytest
 import requests
 
+from devstack import stackfile
 from devstack.servers import REPO, free_port
-from inlet import tokens
-from inlet.settings import DEV_SECRET_KEY
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
@@ -32,12 +31,39 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> 
     pytest.fail(f"{url} never became ready")
 
 
+def make_token(env: dict[str, str], *variables: str) -> str:
+    result = subprocess.run(
+        ["make", "-s", "token", *variables],  # noqa: S607 - make from PATH, as a user runs it
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def admin_command(env: dict[str, str], facts: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        cwd=REPO,
+        env={**env, **facts},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
 def test_make_dev_runs_everything_and_stops_on_sigterm(tmp_path: Path) -> None:
     port, flower = free_port(), free_port()
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"REDIS_URL", "S3_ENDPOINT", "ELASTICSEARCH_URL", "SECRET_KEY"}
+        if k not in {"REDIS_URL", "S3_ENDPOINT", "ELASTICSEARCH_URL", "SECRET_KEY", "ENVIRONMENT"}
     }
     env.update(PORT=str(port), FLOWER_PORT=str(flower))
     log = (tmp_path / "dev.log").open("wb")
@@ -61,8 +87,13 @@ def test_make_dev_runs_everything_and_stops_on_sigterm(tmp_path: Path) -> None:
         ):
             assert expected in names
         assert "6379" not in names  # never the machine's shared Redis
-        # The same default secret as `make token`.
-        admin = tokens.issue(DEV_SECRET_KEY, tokens.TokenKind.ADMIN, "admin", int(time.time()) + 60)
+        facts = stackfile.read()
+        assert facts is not None
+        assert facts["ENVIRONMENT"] == "development"
+        assert facts["REDIS_URL"].startswith("redis://127.0.0.1:")
+        assert ":6379/" not in facts["REDIS_URL"]
+        assert stackfile.STACK_FILE.stat().st_mode & 0o777 == 0o600
+        admin = make_token(env, "NAME=dev-test", "TTL=2h")
         created = requests.post(
             f"http://127.0.0.1:{port}/v1/links",
             json={"expires_in": 60},
@@ -70,11 +101,22 @@ def test_make_dev_runs_everything_and_stops_on_sigterm(tmp_path: Path) -> None:
             timeout=10,
         )
         assert created.status_code == 201
+        # Recorded in the stack's own Redis: listed there, and withdrawn there.
+        listing = admin_command(env, facts, "tokens")
+        assert "dev-test" in listing
+        admin_command(env, facts, "revoke", "dev-test")
+        refused = requests.get(
+            f"http://127.0.0.1:{port}/v1/links",
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=10,
+        )
+        assert refused.status_code == 401
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         log.close()
     assert proc.returncode == 0
+    assert not stackfile.STACK_FILE.exists()
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     with pytest.raises(requests.ConnectionError):

@@ -15,7 +15,10 @@ from devstack.servers import REPO
 SCRIPT = REPO / "docker" / "generate-secrets.py"
 NAMES = {
     "secret_key",
+    "s3_secret_key",
+    "redis_password",
     "minio_root_password",
+    "kibana_viewer_password",
     "elastic_password",
     "kibana_password",
     "inlet_es_password",
@@ -111,10 +114,13 @@ def test_as_root_each_file_belongs_to_its_reader(tmp_path: Path) -> None:
     # The Inlet image's user, the Elasticsearch/Kibana images' user, Grafana's.
     assert owners == {
         "secret_key": 10001,
+        "s3_secret_key": 10001,
+        "redis_password": 10001,
         "minio_root_password": 10001,
         "inlet_es_password": 10001,
         "flower_password": 10001,
         "elastic_password": 1000,
         "kibana_password": 1000,
+        "kibana_viewer_password": 1000,
         "grafana_admin_password": 472,
     }

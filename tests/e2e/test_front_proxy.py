@@ -49,7 +49,11 @@ def upload(stack: Stack, data: bytes, timeout: float = 30) -> str:
         f"{stack.url}{path}", data=body, headers={"Content-Type": ctype}, timeout=timeout
     )
     assert result.status_code == 201, result.text
-    return str(result.json()["images"][0]["id"])
+    image_id = str(result.json()["images"][0]["id"])
+    # Served once the worker has verified it and made its public rendition.
+    renditions = stack.context().renditions
+    eventually(lambda: renditions.public_hash(image_id) is not None, timeout=timeout)
+    return image_id
 
 
 def assert_problem(result: requests.Response, status: int) -> None:

@@ -116,3 +116,33 @@ def send_raw(stack: Stack, request: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request)
         return sock.recv(65536)
+
+
+def test_concurrent_uploads_never_pass_the_byte_quota(stack: Stack) -> None:
+    photos = [make_image("PNG", size=(96, 96), noise=True, seed=4300 + n) for n in range(6)]
+    largest = max(len(p) for p in photos)
+    link = stack.new_link(max_images=None, max_bytes=3 * largest + largest // 2)
+
+    def send(data: bytes) -> tuple[int, Any]:
+        body, ctype = multipart([("images", "p.png", data, "image/png")])
+        for _ in range(20):
+            result = requests.post(
+                link["url"], data=body, headers={"Content-Type": ctype}, timeout=60
+            )
+            if result.status_code != 503:  # overloaded: retry as Retry-After says
+                break
+            time.sleep(float(result.headers["Retry-After"]) / 10)
+        return result.status_code, result.json()
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(send, photos))
+    statuses = sorted(status for status, _ in answers)
+    # At least three fit whatever the order; no more than the quota ever holds.
+    assert statuses.count(201) >= 3
+    assert set(statuses) == {201, 403}, answers
+    refused = [doc["images"][0]["error"] for status, doc in answers if status == 403]
+    assert {e["reason"] for e in refused} == {"quota-used-up"}
+    state = stack.get(f"/v1/links/{link['id']}").json()
+    accepted = [len(p) for p, (status, _) in zip(photos, answers, strict=True) if status == 201]
+    assert state["used_bytes"] == sum(accepted) <= state["max_bytes"]
+    assert state["used"] == len(accepted)

@@ -66,10 +66,30 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
         assert int(served.headers["retry-after"]) > 0
         assert served_took < 20
         time.sleep(max(0.0, stall_seconds - (time.monotonic() - stalled_at)))
-    used = stack.get(f"/v1/links/{link['id']}").json()["used"]
-    assert used == 0  # the refused upload gave its reservation back
+    state = stack.get(f"/v1/links/{link['id']}").json()
+    # The refused upload gave its reservation back: its image and its bytes.
+    assert (state["used"], state["used_bytes"]) == (0, 0)
 
     again = upload(link, data)
     assert again.status_code == 201, again.text
     expected = {"images": before["images"] + 1, "uploads": before["uploads"] + 1}
     eventually(lambda: stack.get("/v1/stats").json()["totals"] == expected, timeout=60)
+
+
+def test_a_stalled_store_costs_a_many_file_upload_one_timeout(stack: Stack, store: Service) -> None:
+    link = stack.new_link()
+    files = [("images", f"{n}.png", make_image("PNG", seed=870 + n), "image/png") for n in range(5)]
+    body, ctype = multipart(files)
+    with paused(store):
+        answer, took = timed(
+            lambda: requests.post(
+                link["url"], data=body, headers={"Content-Type": ctype}, timeout=60
+            )
+        )
+    assert answer.status_code == 503, answer.text
+    assert int(answer.headers["retry-after"]) > 0
+    reasons = [image["error"]["reason"] for image in answer.json()["images"]]
+    assert reasons == ["store-unavailable"] * 5
+    # One store timeout (5 s) for the request, not one per file (5 x 5 s).
+    assert took < 10
+    assert stack.get(f"/v1/links/{link['id']}").json()["used"] == 0

@@ -14,12 +14,13 @@ import requests
 from devstack.servers import Backends
 from inlet.clients import make_blob_store, make_redis
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
-from tests.http import bearer, multipart
+from tests.http import bearer, multipart, new_sender
 from tests.images import make_image, png_of_zeros
 from tests.support import hash_count
 
 pytestmark = pytest.mark.e2e
 MEMORY_LIMIT = "384MiB"  # below the bomb's 400 MB of pixels, whatever else is mapped
+SENDER = new_sender()  # this module's uploads are one sender's, so it sees their states
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +34,13 @@ def stack(backends: Backends) -> Iterator[Stack]:
 
 def send(link: dict[str, Any], name: str, data: bytes) -> requests.Response:
     body, ctype = multipart([("images", name, data, "application/octet-stream")])
-    return requests.post(link["url"], data=body, headers={"Content-Type": ctype}, timeout=60)
+    headers = {"Content-Type": ctype, "X-Inlet-Sender": SENDER}
+    return requests.post(link["url"], data=body, headers=headers, timeout=60)
 
 
 def own_uploads(stack: Stack, link: dict[str, Any]) -> list[dict[str, Any]]:
-    result = requests.get(f"{stack.url}/v1/uploads/self", headers=bearer(link["token"]), timeout=30)
+    headers = bearer(link["token"], SENDER)
+    result = requests.get(f"{stack.url}/v1/uploads/self", headers=headers, timeout=30)
     return list(result.json()["uploads"])
 
 

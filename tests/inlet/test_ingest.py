@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+from typing import IO, Any
 
 import pytest
 
@@ -20,14 +21,14 @@ LIMIT = 64 * 1024
 class Parts:
     """The fakes of one ingest and a link to upload through."""
 
-    def __init__(self, max_images: int | None = None) -> None:
+    def __init__(self, max_images: int | None = None, max_bytes: int | None = None) -> None:
         self.blobs = FakeBlobStore()
         self.hashes = FakeHashes()
         self.quota = FakeQuota()
         self.dispatcher = FakeDispatcher()
         self.states = FakeStates()
         now = int(time.time())
-        self.link = Link("link1", now, now + 3600, max_images, 0, False)
+        self.link = Link("link1", now, now + 3600, max_images, 0, False, max_bytes=max_bytes)
         self.ingestor = Ingestor(
             blobs=self.blobs,
             hashes=self.hashes,
@@ -60,6 +61,16 @@ def test_a_new_image_is_stored_indexed_and_counted_once() -> None:
     [event] = parts.dispatcher.events
     assert (event.image_id, event.link_id, event.duplicate) == (sha(data), "link1", False)
     assert parts.dispatcher.indexed == [sha(data)]
+
+
+def test_the_sender_label_is_carried_on_every_event() -> None:
+    parts = Parts()
+    new, known = make_image("PNG", seed=11), make_image("PNG", seed=12)
+    parts.upload(("known.png", known))
+    staged = [parts.ingestor.stage(io.BytesIO(new), "new.png")]
+    parts.ingestor.commit(parts.link, staged, sender="5e1de7")
+    parts.ingestor.commit_known(parts.link, [(sha(known), "again.png")], sender="5e1de7")
+    assert [e.sender for e in parts.dispatcher.events] == ["", "5e1de7", "5e1de7"]
 
 
 def test_the_upload_time_is_the_same_on_the_object_and_the_event() -> None:
@@ -150,8 +161,79 @@ def test_a_store_outage_gives_the_quota_back() -> None:
 
     assert isinstance(result, Refused)
     assert result.reason is Refusal.STORE_UNAVAILABLE
-    assert parts.quota.used == {"link1": 0}
+    assert (parts.quota.used, parts.quota.used_bytes) == ({"link1": 0}, {"link1": 0})
     assert parts.dispatcher.events == []
+
+
+class CountingStore(FakeBlobStore):
+    """A store that fails, counting every attempt to write to it."""
+
+    def __init__(self) -> None:
+        super().__init__(down=True)
+        self.attempts = 0
+
+    def put(self, image_id: str, fileobj: IO[bytes], **kw: Any) -> None:
+        self.attempts += 1
+        super().put(image_id, fileobj, **kw)
+
+
+def test_after_one_store_failure_the_rest_of_the_request_fails_at_once() -> None:
+    parts = Parts(max_images=10)
+    known = make_image("PNG", seed=20)
+    parts.upload(("known.png", known))  # stored while the store was up
+    store = CountingStore()
+    store.objects = parts.blobs.objects
+    parts.ingestor.blobs = store
+    new = [make_image("PNG", seed=21 + n) for n in range(4)]
+    staged = [parts.ingestor.stage(io.BytesIO(data), f"{n}.png") for n, data in enumerate(new)]
+    store.down = False  # staging the known image reads its stored head
+    staged.insert(2, parts.ingestor.stage(io.BytesIO(known), "known.png"))
+    store.down = True
+
+    results = parts.ingestor.commit(parts.link, staged)
+
+    assert store.attempts == 1  # one timeout per request, not one per file
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert [r.filename for r in refused] == ["0.png", "1.png", "2.png", "3.png"]
+    assert {r.reason for r in refused} == {Refusal.STORE_UNAVAILABLE}
+    # Bytes the store already holds need no write: still accepted, and counted alone.
+    assert results[2] == Accepted("known.png", sha(known), duplicate=True)
+    assert parts.quota.used == {"link1": 2}
+    assert all(item.spool.closed for item in staged if isinstance(item, Staged))
+
+
+def test_a_file_past_the_byte_quota_is_refused_and_a_smaller_one_still_fits() -> None:
+    small = make_image("PNG", seed=9)
+    large, other = (make_image("PNG", seed=n, size=(64, 64), noise=True) for n in (10, 12))
+    assert min(len(large), len(other)) > len(small)
+    parts = Parts(max_bytes=len(large) + len(small))
+
+    results = parts.upload(("large.png", large), ("other.png", other), ("small.png", small))
+
+    assert [type(r) for r in results] == [Accepted, Refused, Accepted]
+    refused = results[1]
+    assert isinstance(refused, Refused)
+    assert refused.reason is Refusal.QUOTA_USED_UP
+    assert f"{len(other)} bytes do not fit in the {len(small)} bytes left" in refused.detail
+    assert sha(other) not in parts.blobs.objects
+    assert parts.quota.used_bytes == {"link1": len(large) + len(small)}
+
+
+def test_by_hash_counts_the_stored_size_and_a_known_image_too_large_asks_for_bytes() -> None:
+    data = make_image("PNG", seed=11)
+    parts = Parts(max_bytes=len(data) + 10)
+    parts.upload(("a.png", data))
+    other = Parts(max_bytes=len(data) * 2 - 1)
+    other.blobs, other.hashes = parts.blobs, parts.hashes
+    other.ingestor.blobs, other.ingestor.hashes = parts.blobs, parts.hashes
+
+    first, second = other.ingestor.commit_known(other.link, [(sha(data), "a"), (sha(data), "b")])
+
+    assert isinstance(first, Accepted)
+    assert first.duplicate
+    assert isinstance(second, Refused)
+    assert second.reason is Refusal.UNKNOWN_HASH
+    assert other.quota.used_bytes == {"link1": len(data)}
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,31 @@ from inlet.settings import DEV_SECRET_KEY, ConfigError, Settings, parse_quantity
 SECRET = "s" * 32
 
 
-def test_defaults_without_environment() -> None:
-    settings = Settings.from_env({})
+def test_production_is_the_default_and_needs_a_secret() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({})
+    message = str(refused.value)
+    # It says how to fix it: the variables, the length, and the way out for development.
+    for words in (
+        "SECRET_KEY is required",
+        "SECRET_KEY_FILE",
+        "32 bytes",
+        "ENVIRONMENT=development",
+    ):
+        assert words in message
+    assert Settings.from_env({"SECRET_KEY": SECRET}).production
+
+
+def test_development_falls_back_to_the_development_key() -> None:
+    settings = Settings.from_env({"ENVIRONMENT": "development"})
     assert settings.secret_key == DEV_SECRET_KEY
+    assert not settings.production
+
+
+def test_defaults_with_a_secret() -> None:
+    settings = Settings.from_env({"SECRET_KEY": SECRET})
     assert settings.max_image_bytes == 50 * 1024 * 1024
+    assert settings.admin_token_max_ttl == 30 * 86400
     assert settings.link_max_ttl == 30 * 86400
     assert settings.celery_broker_url == settings.redis_url
 
@@ -23,6 +44,7 @@ def test_values_and_suffixes_are_parsed() -> None:
             "SECRET_KEY": SECRET,
             "MAX_IMAGE_BYTES": "5MiB",
             "LINK_MAX_TTL": "48h",
+            "ADMIN_TOKEN_MAX_TTL": "7d",
             "BROKER_URL": "redis://broker/1",
             "S3_BUCKET": "photos",
             "MAX_FILES_PER_REQUEST": "",
@@ -30,22 +52,59 @@ def test_values_and_suffixes_are_parsed() -> None:
     )
     assert settings.max_image_bytes == 5 * 1024 * 1024
     assert settings.link_max_ttl == 48 * 3600
+    assert settings.admin_token_max_ttl == 7 * 86400
     assert settings.celery_broker_url == "redis://broker/1"
     assert settings.s3_bucket == "photos"
     assert settings.max_files_per_request == 100  # empty means the default
+
+
+def test_link_quota_defaults_are_500_images_and_5_gib_and_0_turns_them_off() -> None:
+    shipped = Settings.from_env({"SECRET_KEY": SECRET})
+    assert (shipped.link_default_max_images, shipped.link_default_max_bytes) == (500, 5 << 30)
+    given = Settings.from_env(
+        {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_IMAGES": "0", "LINK_DEFAULT_MAX_BYTES": "200MiB"}
+    )
+    assert (given.link_default_max_images, given.link_default_max_bytes) == (0, 200 << 20)
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"ENVIRONMENT": "production"}, "SECRET_KEY is required"),
+        ({}, "SECRET_KEY is required"),
         ({"ENVIRONMENT": "production", "SECRET_KEY": DEV_SECRET_KEY}, "development default"),
         ({"SECRET_KEY": "short"}, "at least 32 bytes"),
         ({"MAX_IMAGE_BYTES": "lots"}, "MAX_IMAGE_BYTES must be an integer"),
-        ({"MAX_IMAGE_BYTES": "0"}, "MAX_IMAGE_BYTES must be positive"),
+        ({"SECRET_KEY": SECRET, "MAX_IMAGE_BYTES": "0"}, "MAX_IMAGE_BYTES must be positive"),
+        ({"SECRET_KEY": SECRET, "ADMIN_TOKEN_MAX_TTL": "0"}, "ADMIN_TOKEN_MAX_TTL must be"),
+        ({"SECRET_KEY": SECRET, "ADMIN_TOKEN_MAX_TTL": "a month"}, "ADMIN_TOKEN_MAX_TTL must"),
+        (
+            {"SECRET_KEY": SECRET, "UPLOAD_QUEUE_WAIT": "-1"},
+            "UPLOAD_QUEUE_WAIT must not be negative",
+        ),
         ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
-        ({"FLOWER_URL": "javascript:alert(1)"}, "FLOWER_URL must be an http"),
-        ({"KIBANA_URL": "kibana:5601"}, "KIBANA_URL must be an http"),
+        ({"SECRET_KEY": SECRET, "FLOWER_URL": "javascript:alert(1)"}, "FLOWER_URL must be"),
+        ({"SECRET_KEY": SECRET, "KIBANA_URL": "kibana:5601"}, "KIBANA_URL must be an http"),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_IMAGES": "-1"},
+            "LINK_DEFAULT_MAX_IMAGES must not be negative",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_IMAGES": "many"},
+            "LINK_DEFAULT_MAX_IMAGES must be an integer",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_BYTES": "-1"},
+            "LINK_DEFAULT_MAX_BYTES must be between 0",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_BYTES": str(2**50 + 1)},
+            "LINK_DEFAULT_MAX_BYTES must be between",
+        ),
+        (
+            {"SECRET_KEY": SECRET, "LINK_DEFAULT_MAX_BYTES": "5GB"},
+            "LINK_DEFAULT_MAX_BYTES must be an integer",
+        ),
     ],
 )
 def test_bad_configuration_is_refused_with_the_variable_named(
@@ -93,7 +152,7 @@ def test_a_value_in_the_environment_wins_over_its_file(tmp_path: Path) -> None:
 
 def test_only_secret_fields_read_files(tmp_path: Path) -> None:
     (tmp_path / "bucket").write_text("from-a-file")
-    settings = Settings.from_env({"S3_BUCKET_FILE": str(tmp_path / "bucket")})
+    settings = Settings.from_env({"SECRET_KEY": SECRET, "S3_BUCKET_FILE": str(tmp_path / "bucket")})
     assert settings.s3_bucket == "inlet-images"
 
 

@@ -114,7 +114,14 @@ def test_isoformat_utc_refuses_naive_datetimes() -> None:
 
 def test_upload_document() -> None:
     doc = upload_document(
-        "ev1", IMAGE_ID, "link1", "2024-05-01T11:00:00Z", True, "png", "IMG_1.png"
+        "ev1",
+        IMAGE_ID,
+        "link1",
+        "2024-05-01T11:00:00Z",
+        True,
+        "png",
+        "IMG_1.png",
+        sender="0a1b2c3d4e5f",
     )
     assert doc == {
         "event_id": "ev1",
@@ -124,13 +131,15 @@ def test_upload_document() -> None:
         "duplicate": True,
         "format": "png",
         "filename": "IMG_1.png",
+        "sender": "0a1b2c3d4e5f",
     }
     assert set(doc) == set(UPLOAD_PROPERTIES)
     without_format = upload_document(
-        "ev2", IMAGE_ID, "link1", datetime(2024, 5, 1, tzinfo=UTC), False
+        "ev2", IMAGE_ID, "link1", datetime(2024, 5, 1, tzinfo=UTC), False, sender=""
     )
     assert "format" not in without_format
     assert "filename" not in without_format
+    assert "sender" not in without_format
     assert without_format["uploaded_at"] == "2024-05-01T00:00:00.000Z"
 
 

@@ -22,6 +22,16 @@
     const d = new Date(iso);
     return isNaN(d) ? String(iso) : d.toLocaleString();
   }
+  // Sizes in the units the create form takes (1 MiB = 1024 KiB).
+  function fmtBytes(n) {
+    const units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let value = Number(n), unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+    return (unit === 0 || value >= 100 ? Math.round(value) : value.toFixed(1)) + " " + units[unit];
+  }
+  function bytesUsed(link, unlimited) {
+    return fmtBytes(link.used_bytes || 0) + (link.max_bytes == null ? unlimited : " of " + fmtBytes(link.max_bytes));
+  }
   function badge(text) { return el("span", text.replace("_", " "), "badge " + text); }
 
   function say(text, info) {
@@ -89,6 +99,9 @@
   }
 
   function showTools(config) {
+    const defaults = config.link_defaults || {};
+    $("quota").placeholder = defaults.max_images == null ? "no limit" : defaults.max_images + " (default)";
+    $("byte-quota").placeholder = defaults.max_bytes == null ? "no limit" : fmtBytes(defaults.max_bytes) + " (default)";
     for (const [id, url] of [["flower-link", config.flower_url], ["kibana-link", config.kibana_url]]) {
       $(id).hidden = !url;
       if (url) $(id).href = url;
@@ -112,7 +125,7 @@
     revoke.addEventListener("click", () => revokeLink(link));
     const actions = el("td", null, "actions");
     actions.append(revoke);
-    tr.append(name, stateCell, el("td", link.used + quota + " images"),
+    tr.append(name, stateCell, el("td", link.used + quota + " images"), el("td", bytesUsed(link, ""), "data"),
       el("td", "expires " + when(link.expires_at)), el("td", "created " + when(link.created_at)), actions);
     tr.dataset.id = link.id;
     return tr;
@@ -150,6 +163,11 @@
       const label = $("label").value.trim();
       if (label) body.label = label;
       if ($("quota").value) body.max_images = Number($("quota").value);
+      if ($("byte-quota").value) {
+        const amount = Number($("byte-quota").value);
+        if (!(amount > 0)) throw new ApiError(422, "The most data must be a positive number.");
+        body.max_bytes = Math.round(amount * Number($("byte-unit").value));
+      }
       const link = await api("/v1/links", { method: "POST", json: body });
       say("");
       showCreated(link);
@@ -216,6 +234,7 @@
       dd.append(badge(link.state));
       facts.append(el("dt", "State"), dd);
       fact(facts, "Images", link.used + (link.max_images == null ? " (no limit)" : " of " + link.max_images));
+      fact(facts, "Data", bytesUsed(link, " (no limit)"));
       fact(facts, "Expires", when(link.expires_at));
       fact(facts, "Created", when(link.created_at));
       fact(facts, "Id", link.id);
@@ -252,7 +271,9 @@
       el("p", [fmt, image.width ? image.width + "×" + image.height : ""].filter(Boolean).join(" · ")));
     const cam = el("p", "Camera: " + short(camera || "unknown", 60), "camera");
     cam.title = camera;
-    text.append(cam);
+    // An opaque label: the same for every upload of one sender (browser or terminal).
+    const sender = el("p", "Sender: " + (up.sender ? short(up.sender, 16) : "not identified"), "sender");
+    text.append(cam, sender);
     li.append(text);
     return li;
   }

@@ -30,6 +30,7 @@
   const $ = (id) => document.getElementById(id);
   const token = decodeURIComponent(location.hash.slice(1));
   const uploadsUrl = new URL('../v1/uploads', location.href).href;
+  const sender = senderId();
 
   let info = null;        // GET /v1/uploads/self
   let infoAt = 0;         // performance.now() when info arrived
@@ -107,6 +108,39 @@
     return base / 2 + Math.random() * base / 2;
   }
 
+  // ---------- who is sending ----------
+
+  // A link is shared by many people; each sees only what they sent. The server tells
+  // senders apart by an id this browser makes once per link (128 random bits) and keeps
+  // in localStorage: another browser, profile or device is another sender. The link's
+  // id (the token's subject) names it, so the token itself is never stored.
+  function senderId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    const fresh = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const link = linkId();
+    if (!link) return fresh;
+    const key = `inlet-sender:${link}`;
+    try {
+      const kept = localStorage.getItem(key);
+      if (kept && /^[A-Za-z0-9_-]{22,64}$/.test(kept)) return kept;
+      localStorage.setItem(key, fresh);
+    } catch (err) {
+      // No storage (blocked, or a private window that refuses it): this page load only.
+    }
+    return fresh;
+  }
+
+  function linkId() {
+    try {
+      const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      const sub = JSON.parse(atob(payload)).sub;
+      return typeof sub === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(sub) ? sub : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
   // ---------- the link ----------
 
   function problemKind(status, body) {
@@ -118,7 +152,7 @@
   }
 
   async function request(method, url, body) {
-    const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+    const headers = { Authorization: `Bearer ${token}`, 'X-Inlet-Sender': sender, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       const resp = await fetch(url, {
@@ -160,6 +194,17 @@
     return info.remaining;
   }
 
+  // Bytes the link still takes (its byte quota); null when it has no byte limit.
+  function remainingBytes() {
+    if (!info || info.remaining_bytes === null || info.remaining_bytes === undefined) return null;
+    return info.remaining_bytes;
+  }
+
+  function tooLargeForWhatIsLeft(size, left) {
+    const amount = left === undefined ? '' : ` (${fmtBytes(Math.max(0, left))})`;
+    return `Not sent: it is ${fmtBytes(size)}, too large for what this link has left${amount}.`;
+  }
+
   function renderLink() {
     if (!info || linkProblem) return;
     $('link-status').textContent = 'Add the photos you want to send. They are sent as soon as you add them.';
@@ -172,7 +217,7 @@
     $('choose').setAttribute('accept', accept);
     tick();
     const remaining = remainingCount();
-    if (remaining === 0) setProblem('usedup');
+    if (remaining === 0 || remainingBytes() === 0) setProblem('usedup');
   }
 
   function tick() {
@@ -181,6 +226,8 @@
     $('time-left').textContent = left > 0 ? fmtDuration(left) : 'none';
     const remaining = remainingCount();
     $('remaining').textContent = remaining === null ? 'no limit' : String(remaining);
+    const bytesLeft = remainingBytes();
+    $('space-left').textContent = bytesLeft === null ? 'no limit' : fmtBytes(bytesLeft);
     if (left <= 0 && !linkProblem) setProblem('expired');
   }
 
@@ -203,7 +250,7 @@
     wakeAll();
   }
 
-  // ---------- history: what this link has received ----------
+  // ---------- history: what this sender has sent through the link ----------
 
   // The server's verdict on photos sent from this page, once it has checked them.
   function updateRows() {
@@ -278,12 +325,15 @@
     if (file.size > info.max_image_bytes) {
       return `Not sent: it is ${fmtBytes(file.size)}; this link accepts photos up to ${fmtBytes(info.max_image_bytes)}.`;
     }
+    const pending = entries.filter((e) => ['queued', 'hashing', 'checking', 'sending', 'verifying', 'waiting'].includes(e.state));
     const remaining = remainingCount();
-    if (remaining !== null) {
-      const pending = entries.filter((e) => ['queued', 'hashing', 'checking', 'sending', 'verifying', 'waiting'].includes(e.state)).length;
-      if (pending >= remaining) {
-        return `Not sent: this link accepts only ${remaining} more photo${remaining === 1 ? '' : 's'}.`;
-      }
+    if (remaining !== null && pending.length >= remaining) {
+      return `Not sent: this link accepts only ${remaining} more photo${remaining === 1 ? '' : 's'}.`;
+    }
+    const bytesLeft = remainingBytes();
+    if (bytesLeft !== null) {
+      const left = bytesLeft - pending.reduce((sum, e) => sum + e.size, 0);
+      if (file.size > left) return tooLargeForWhatIsLeft(file.size, left);
     }
     return null;
   }
@@ -501,6 +551,7 @@
       form.append('images', entry.file, entry.name);
       xhr.open('POST', uploadsUrl);
       xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      xhr.setRequestHeader('X-Inlet-Sender', sender);
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.responseType = 'text';
       entry.sent = 0;
@@ -538,13 +589,16 @@
       entry.ui.id.dataset.id = item.id;
       announce(`${entry.name}: ${duplicate ? 'already here' : 'stored'}.`);
       if (info && info.remaining !== null) info.remaining = Math.max(0, info.remaining - 1);
+      if (remainingBytes() !== null) info.remaining_bytes = Math.max(0, info.remaining_bytes - entry.size);
       tick();
       refreshSoon();
       return;
     }
     const error = item.error || {};
     if (error.status === 403) {
-      setState(entry, 'refused', 'Not sent: this link accepts no more photos.');
+      // The quota refused it: with photos still left to send, its bytes did not fit.
+      const tooLarge = remainingBytes() !== null && remainingCount() !== 0;
+      setState(entry, 'refused', tooLarge ? tooLargeForWhatIsLeft(entry.size) : 'Not sent: this link accepts no more photos.');
       refreshSoon();
     } else {
       setState(entry, 'refused', `Refused by the server: ${error.detail || 'no reason given'}`);
