@@ -16,6 +16,8 @@ from inlet.dedup import HashIndex
 from inlet.outcomes import Refusal
 from inlet.settings import Settings
 from inlet.verification import ImageStates, Rejection
+from tasks.context import Context
+from tasks.pipeline import index_image
 from tests.http import assert_problem, multipart
 from tests.images import make_image
 
@@ -27,7 +29,7 @@ HTML = b"<html><body><script>alert(document.domain)</script></body></html>"
     [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("WEBP", "image/webp", "webp")],
 )
 def test_an_image_with_an_html_trailer_is_served_only_as_an_image(
-    client: testing.TestClient, new_link: Any, fmt: str, mime: str, extension: str
+    client: testing.TestClient, new_link: Any, ctx: Context, fmt: str, mime: str, extension: str
 ) -> None:
     data = make_image(fmt, size=(40, 30), noise=True, seed=41) + HTML
     body, ctype = multipart([("images", "<script>x</script>.html", data, "text/html")])
@@ -36,6 +38,7 @@ def test_an_image_with_an_html_trailer_is_served_only_as_an_image(
     )
     assert sent.status_code == 201, sent.text
     image_id = hashlib.sha256(data).hexdigest()
+    assert index_image(ctx, image_id) is not None  # verified, its public rendition made
     for method in ("GET", "HEAD"):
         got = client.simulate_request(method, f"/v1/images/{image_id}")
         assert got.status_code == 200
