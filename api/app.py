@@ -27,6 +27,7 @@ from api.resources.links import LinkResource, LinksResource
 from api.resources.pages import UploadPageResource
 from api.resources.search import ImageSearchResource
 from api.resources.stats import StatsResource
+from api.resources.upload_check import UploadCheckResource
 from api.resources.uploads import UploadsResource
 from api.resources.uploads_self import UploadsSelfResource
 from inlet.admin_tokens import AdminTokens
@@ -134,6 +135,7 @@ def _add_upload_routes(
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
     app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history, states))
+    app.add_route("/v1/uploads/check", UploadCheckResource(settings, links))
     page = UploadPageResource()
     app.add_route("/u", page)
     app.add_route("/u/{asset}", page, suffix="asset")

@@ -199,6 +199,11 @@ PATHS.update(openapi_console.PATHS)
 _PROXY = {
     "502": {**PROBLEM, "description": "Front proxy: the API is not answering (Retry-After)"},
     "504": {**PROBLEM, "description": "Front proxy: the API took too long (Retry-After)"},
+    "429": {
+        **PROBLEM,
+        "description": "Front proxy: too many requests or connections from this address "
+        "(PROXY_RATE_LIMIT, PROXY_RATE_BURST, PROXY_CONN_LIMIT; Retry-After)",
+    },
 }
 # Under /v1/uploads the proxy answers an API that did not answer with 503, never 502.
 _PROXY_UPLOADS = {
@@ -218,9 +223,14 @@ DOCUMENT: dict[str, Any] = {
         "version": "1.0.0",
         "description": "Self-hosted image intake: expiring upload links, content-addressed "
         "storage, metadata search and statistics. Errors are application/problem+json, "
-        "also those of the front proxy: 400 (unreadable request), 413 (body over "
-        "PROXY_MAX_BODY), 414 (request line over 8 KiB), 431 (a header over 8 KiB), 502 "
-        "and 504 (the API not answering; under /v1/uploads 503, never 502).",
+        "also those of the front proxy: 400 (unreadable request), 401 and 403 (an upload "
+        "whose token GET /v1/uploads/check refuses, before its body is read), 413 (body "
+        "over PROXY_MAX_BODY for uploads, PROXY_MAX_API_BODY elsewhere), 414 (request line "
+        "over 8 KiB), 429 (too many requests from one address), 431 (a header over 8 KiB), "
+        "502 and 504 (the API not answering; under /v1/uploads 503, never 502). Image "
+        'bytes come with Content-Disposition inline; filename="<id>.<extension>", nosniff, '
+        "Referrer-Policy no-referrer and a "
+        "CSP with sandbox and frame-ancestors 'none'.",
     },
     "paths": PATHS,
     "components": schemas.COMPONENTS,

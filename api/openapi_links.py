@@ -129,6 +129,19 @@ LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/v1/uploads/check": {
+        "get": {
+            "summary": "Would an upload with this token be taken? 204, or the 401, 403 or 410 "
+            "the upload would get. The front proxy asks before reading an upload's body",
+            "security": LINK_TOKEN,
+            "responses": {
+                "204": {"description": "The token opens a link that takes uploads"},
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "410": _PROBLEM,
+            },
+        }
+    },
     "/u": {
         "get": {
             "summary": "The upload page; open it as /u/#<token> (page_url of a link)",

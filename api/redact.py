@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-_TOKEN_IN_PATH = re.compile(r"(/v1/uploads/)(?!self(?:[/?\s\"]|$))[^/?\s\"]+")
+_TOKEN_IN_PATH = re.compile(r"(/v1/uploads/)(?!(?:self|check)(?:[/?\s\"]|$))[^/?\s\"]+")
 # header.payload.signature, each base64url; every JWT header starts with '{"' = eyJ.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 

@@ -161,6 +161,8 @@ class Deployment:
             cache_max_size="4g",
             # As the official image's `worker_processes auto` on this 2-core machine.
             workers=2,
+            # One loopback address stands for every client of a round.
+            limits=proxy.UNLIMITED,
         )
         return api, self.start(front)
 

@@ -98,12 +98,20 @@ def delete_image(ctx: Context, image_id: str) -> None:
 
 
 def unindexed_images(ctx: Context) -> Iterator[str]:
-    """Stored images that have no document or no public rendition yet, in batches."""
+    """Stored images that have no document or no public rendition yet, in batches.
+
+    On the way, every stored image goes back into the dedup SET (a Redis that lost
+    data forgot some), and once the whole store was listed the SET is marked complete:
+    the API then answers an unknown id from Redis alone, without asking the store.
+    """
     ids = ctx.blobs.iter_ids()
+    hashes = ctx.hashes
     while batch := list(islice(ids, RECONCILE_BATCH)):
+        hashes.add_many(batch)
         found = ctx.indexed_ids(batch)
         unrendered = set(ctx.renditions.missing(batch))
         yield from (i for i in batch if i not in found or i in unrendered)
+    hashes.mark_complete()
 
 
 def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:

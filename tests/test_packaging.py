@@ -691,6 +691,7 @@ def test_the_compose_proxy_config_is_valid_nginx(services: dict[str, Any], tmp_p
     # Paths of the container, moved under tmp_path; upstream names resolved locally.
     values |= {
         "INLET_CACHE_DIR": str(tmp_path / "cache"),
+        "INLET_BODY_SPOOL_DIR": str(tmp_path / "spool"),
         "INLET_ACCESS_LOG": str(tmp_path / "access.log"),
         "INLET_LISTEN": "127.0.0.1:9",
         "INLET_API_UPSTREAM": "127.0.0.1:8000",
@@ -709,6 +710,22 @@ def test_the_compose_proxy_config_is_valid_nginx(services: dict[str, Any], tmp_p
         check=False,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_the_proxy_spools_bodies_on_a_volume_apart_from_its_cache(
+    services: dict[str, Any],
+) -> None:
+    service = services["nginx"]
+    env = service["environment"]
+    volumes = {m["target"]: m["source"] for m in service["volumes"] if m["type"] == "volume"}
+    spool, cache = env["INLET_BODY_SPOOL_DIR"], env["INLET_CACHE_DIR"]
+    cache_target = max((t for t in volumes if cache.startswith(t + "/")), key=len)
+    assert volumes[spool] != volumes[cache_target]
+    assert not spool.startswith(cache_target + "/")
+    # Every limit is set from .env, with the documented default.
+    example = ENV_EXAMPLE.read_text()
+    for name in ("PROXY_MAX_API_BODY", "PROXY_RATE_LIMIT", "PROXY_RATE_BURST", "PROXY_CONN_LIMIT"):
+        assert f"#{name}=" in example
 
 
 def test_the_api_behind_the_proxy_serves_through_it(services: dict[str, Any]) -> None:

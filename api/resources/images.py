@@ -11,9 +11,10 @@ from elasticsearch import Elasticsearch
 from api.auth import admin_only
 from api.errors import Problem
 from inlet.blobstore import BlobStore, RangeNotSatisfiable
-from inlet.dedup import Hashes
+from inlet.dedup import HashIndex
 from inlet.deletion import delete_image
 from inlet.dispatch import Dispatcher
+from inlet.formats import CLIENT_HINTS
 from inlet.outcomes import State
 from inlet.renditions import WITHHELD, Renditions
 from inlet.settings import Settings
@@ -29,7 +30,13 @@ PRIVATE = "private, max-age=31536000, immutable"
 ADMIN_ONLY = frozenset({"location", "altitude"})
 # A worker makes a missing rendition in seconds.
 NOT_READY_RETRY = 2
-CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+# Opened on its own, an image (a polyglot too: a JPEG with HTML or a ZIP behind it)
+# runs nothing, loads nothing, sits in no frame and names no referrer. The front proxy
+# sends the same (docker/nginx/inlet.conf.template, location /_store/).
+CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+)
+_EXTENSIONS = {mime: exts[0][1:] for exts, mimes in CLIENT_HINTS.values() for mime in mimes}
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # The front proxy sends the signed GET at once; a minute covers clock skew, not reuse.
 PRESIGN_SECONDS = 60
@@ -83,6 +90,14 @@ def _immutable_headers(resp: falcon.Response, served: Served) -> None:
     resp.cache_control = [PRIVATE if served.original else IMMUTABLE]
     resp.set_header("Content-Security-Policy", CSP)
     resp.set_header("Accept-Ranges", "bytes")
+    resp.set_header("Referrer-Policy", "no-referrer")
+
+
+def _content_headers(resp: falcon.Response, image_id: str, content_type: str) -> None:
+    """Type and file name: never the uploaded name, only the id and the stored type."""
+    resp.content_type = content_type
+    extension = _EXTENSIONS.get(content_type.partition(";")[0].strip().lower(), "bin")
+    resp.set_header("Content-Disposition", f'inline; filename="{image_id}.{extension}"')
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,7 @@ class ImageResource:
         self,
         settings: Settings,
         blobs: BlobStore,
-        hashes: Hashes,
+        hashes: HashIndex,
         states: ImageStates,
         dispatcher: Dispatcher,
         *,
@@ -150,9 +165,11 @@ class ImageResource:
 
     def _stored(self, image_id: str) -> bool:
         """From Redis (the dedup SET; the rejection marker), and only when Redis does
-        not know the id from the store: the SET is an index, not the truth."""
-        if image_id in self.hashes:
-            return True
+        not know the id, and the SET is not known to be complete, from the store: an
+        unknown id costs Redis, not a request to the store."""
+        known = self.hashes.known(image_id)
+        if known is not None:
+            return known
         return self.states.rejection(image_id) is None and self.blobs.exists(image_id)
 
     def _not_modified(self, req: falcon.Request, resp: falcon.Response, served: Served) -> bool:
@@ -206,7 +223,7 @@ class ImageResource:
                 slug="range-not-satisfiable",
                 headers={"Content-Range": f"bytes */{size}"},
             ) from None
-        resp.content_type = blob.content_type
+        _content_headers(resp, image_id, blob.content_type)
         resp.content_length = blob.size
         if byte_range and blob.content_range:
             resp.status = falcon.HTTP_206
@@ -221,7 +238,7 @@ class ImageResource:
             info = served.store.head(image_id)
         except FileNotFoundError:
             raise _no_image(image_id, self.states) from None
-        resp.content_type = info.content_type
+        _content_headers(resp, image_id, info.content_type)
         resp.content_length = info.size
 
     @falcon.before(admin_only)

@@ -19,6 +19,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from devstack.proxy import Limits
 from devstack.servers import Backends
 from tests.e2e.conftest import Stack, start_stack, stop_stack
 from tests.frontproxy import FrontProxy
@@ -116,7 +117,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(backends: Backends) -> Iterator[Site]:
-    stack = start_stack(backends)
+    # nginx with the limits of compose: the page and the console never meet them.
+    stack = start_stack(backends, proxy_limits=Limits())
     proxy = FrontProxy(stack.url).start()
     try:
         yield Site(stack, proxy)

@@ -123,11 +123,14 @@ def start_stack(
     extra: dict[str, str] | None = None,
     api_extra: dict[str, str] | None = None,
     proxy_body_timeout: str = "30s",
+    proxy_limits: proxy.Limits = proxy.UNLIMITED,
     replicas: int = 1,
 ) -> Stack:
     """A deployment; ``extra`` is environment for every process, ``api_extra`` for the
     API only (e.g. a broker it cannot reach); ``replicas`` API servers (gunicorn
-    masters) behind the one proxy and as many workers."""
+    masters) behind the one proxy and as many workers. The proxy's per-address limits
+    are off unless ``proxy_limits`` says otherwise: most tests stand for a crowd of
+    clients from one loopback address."""
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
     workdir = backends.workdir / tag
     (workdir / "markers").mkdir(parents=True)
@@ -165,6 +168,7 @@ def start_stack(
             more_api_ports=[a.port for a in apis[1:]],
             s3_endpoint=backends.s3_endpoint,
             body_timeout=proxy_body_timeout,
+            limits=proxy_limits,
         ).start()
         started.append(front)
         for n in range(replicas):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from devstack import proxy
 from devstack.servers import Backends
 from inlet.outcomes import Refusal
 from inlet.verification import Rejection
@@ -31,7 +32,9 @@ TRICKLERS = 20
 
 @pytest.fixture(scope="module")
 def stack(backends: Backends) -> Iterator[Stack]:
-    deployment = start_stack(backends, proxy_body_timeout=f"{BODY_TIMEOUT}s")
+    deployment = start_stack(
+        backends, proxy_body_timeout=f"{BODY_TIMEOUT}s", proxy_limits=proxy.Limits()
+    )
     try:
         yield deployment
     finally:
@@ -160,8 +163,10 @@ class Trickler(threading.Thread):
     def __init__(self, stack: Stack, count: int) -> None:
         super().__init__(daemon=True)
         port = urllib.parse.urlsplit(stack.url).port or 80
+        # A link's token: without one the proxy refuses before reading a body at all.
+        path = urllib.parse.urlsplit(stack.new_link()["url"]).path
         head = (
-            "POST /v1/uploads/not-a-valid-token HTTP/1.1\r\nHost: inlet\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: inlet\r\n"
             "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n"
         )
         self.sockets = [

@@ -99,7 +99,10 @@ def test_upload_outcomes_are_counted_exactly_across_gunicorn_workers(stack: Stac
     uploads = {"route": "/v1/uploads/{token}", "method": "POST"}
     assert value(after, "inlet_http_requests_total", status="207", **uploads) == 1
     assert value(after, "inlet_http_requests_total", status="410", **uploads) == 1
-    assert value(after, "inlet_http_request_duration_seconds_count", **uploads) >= 5
+    assert value(after, "inlet_http_request_duration_seconds_count", **uploads) >= 4
+    # The bad token never reached the upload route: the proxy's check refused it.
+    check = {"route": "/v1/uploads/check", "method": "GET"}
+    assert value(after, "inlet_http_requests_total", status="401", **check) == 1
     sizes = value(after, "inlet_upload_file_size_bytes_count")
     assert sizes - value(before, "inlet_upload_file_size_bytes_count") == 4
     received = value(after, "inlet_upload_received_bytes_total")
@@ -193,8 +196,10 @@ def test_logs_are_json_and_follow_an_upload_into_the_worker(stack: Stack) -> Non
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", record["request_id"]), record
         assert {"time", "level", "logger", "message", "status", "path", "method"} <= record.keys()
     traced_access = [r for r in access if r["request_id"] == traced]
+    # The proxy's check of the token (before it reads the body), then the upload.
     assert [(r["method"], r["path"], r["status"]) for r in traced_access] == [
-        ("POST", "/v1/uploads/[redacted]", 201)
+        ("GET", "/v1/uploads/check", 204),
+        ("POST", "/v1/uploads/[redacted]", 201),
     ]
     assert link["token"] not in (stack.workdir / "api" / "access.log").read_text()
     assert unusable not in (stack.workdir / "api" / "access.log").read_text()
