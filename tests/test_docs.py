@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api.openapi import DOCUMENT
 from inlet.settings import SECRET_FIELDS, Settings, parse_quantity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,6 +155,43 @@ def test_the_compose_table_lists_only_compose_variables() -> None:
     compose = _compose_variables()
     assert compose - _env_example_variables() == set(), "not in .env.example"
     assert compose & set(FIELDS) == set(), "Inlet settings belong in the Settings table"
+
+
+# --- Endpoints -----------------------------------------------------------------------
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+OPERATION = re.compile(rf"`({'|'.join(METHODS)}) (/[^`?\s]*)[^`]*`(?: \(and `HEAD`\))?")
+
+
+def _operation(method: str, path: str) -> str:
+    # Parameter names differ between prose ({id}) and the schema ({link_id}).
+    return f"{method} {re.sub(r'{[^}]*}', '{}', path.rstrip('/') or '/')}"
+
+
+def _documented_operations() -> set[str]:
+    found = set()
+    for page in ("api.md", "front-proxy.md"):
+        for match in OPERATION.finditer((ROOT / "docs" / page).read_text()):
+            found.add(_operation(match[1], match[2]))
+            if match[0].endswith("(and `HEAD`)"):
+                found.add(_operation("HEAD", match[2]))
+    return found
+
+
+def _served_operations() -> set[str]:
+    return {
+        _operation(method.upper(), path)
+        for path, operations in DOCUMENT["paths"].items()
+        if "{asset}" not in path  # the pages' own files
+        for method in operations
+        if method.upper() in METHODS
+    }
+
+
+def test_every_endpoint_is_documented_and_every_documented_one_exists() -> None:
+    served, documented = _served_operations(), _documented_operations()
+    assert served - documented == set(), "in /openapi.json, not in docs/api.md"
+    assert documented - served == set(), "in docs/api.md, not in /openapi.json"
 
 
 # --- Links ---------------------------------------------------------------------------
