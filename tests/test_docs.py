@@ -116,9 +116,16 @@ def test_the_file_row_names_exactly_the_secret_fields() -> None:
     assert set(NAME.findall(row[0])) - {"NAME_FILE"} == {name.upper() for name in SECRET_FIELDS}
 
 
-def _stated_default(cells: list[str]) -> list[str]:
-    """The defaults a row states, one per variable of the row."""
-    return [part.strip() for part in cells[1].split(", ")]
+def _stated_defaults(cells: list[str]) -> dict[str, str]:
+    """The default a row states for each of its variables: one each (`8000`, `2`), or
+    one for all."""
+    names = NAME.findall(cells[0])
+    parts = [part.strip() for part in cells[1].split(", ")]
+    return (
+        dict(zip(names, parts, strict=True))
+        if len(parts) == len(names)
+        else dict.fromkeys(names, cells[1])
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FIELDS))
@@ -126,9 +133,7 @@ def test_the_stated_default_is_the_fields(name: str) -> None:
     (cells,) = [
         c for c in _settings_rows() if name in NAME.findall(c[0]) and "NAME_FILE" not in c[0]
     ]
-    names = NAME.findall(cells[0])
-    stated = _stated_default(cells)
-    text = stated[names.index(name)] if len(stated) == len(names) else cells[1]
+    text = _stated_defaults(cells)[name]
     if name in DEFAULTS_IN_WORDS:
         assert text == DEFAULTS_IN_WORDS[name]
         return
@@ -149,6 +154,16 @@ def _env_example_variables() -> set[str]:
 def test_every_env_example_variable_is_documented() -> None:
     documented = _documented_settings() | _compose_variables()
     assert _env_example_variables() - documented == set()
+
+
+def test_the_compose_table_states_the_defaults_of_env_example() -> None:
+    example = (ROOT / ".env.example").read_text()
+    shown = dict(re.findall(r"^#?([A-Z][A-Z0-9_]*)=(.*)$", example, re.M))
+    for cells in _rows(_section(CONFIGURATION, "## Compose (`.env`)")):
+        for name, text in _stated_defaults(cells).items():
+            value = shown[name]
+            expected = (f"`{value}`",) if value else ("generated", "empty")
+            assert text.split(" (")[0] in expected, f"{name}: {text} vs .env.example {value!r}"
 
 
 def test_the_compose_table_lists_only_compose_variables() -> None:
