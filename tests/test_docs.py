@@ -1,6 +1,7 @@
 """The docs, checked against what they describe: the settings table against `Settings`,
-the compose table against `.env.example`, and every relative link against the files
-it points to. A setting added without its row, or a row left behind for a setting that
+the compose table against `.env.example`, the API page against `/openapi.json`, the
+metrics table against what the processes export, and every relative link against the
+files it points to. A setting added without its row, or a row left behind for one that
 is gone, fails here rather than in a reader's deployment."""
 
 from __future__ import annotations
@@ -207,6 +208,28 @@ def test_every_endpoint_is_documented_and_every_documented_one_exists() -> None:
     served, documented = _served_operations(), _documented_operations()
     assert served - documented == set(), "in /openapi.json, not in docs/api.md"
     assert documented - served == set(), "in docs/api.md, not in /openapi.json"
+
+
+# --- Metrics -------------------------------------------------------------------------
+
+METRIC = re.compile(
+    r"""(Counter|Gauge|Histogram|Summary)(?:MetricFamily)?\(\s*["'](inlet_\w+)["']"""
+)
+
+
+def test_every_metric_the_processes_export_is_explained() -> None:
+    exported = {
+        # prometheus_client exposes a counter as <name>_total.
+        f"{name}_total" if kind == "Counter" else name
+        for package in ("api", "tasks", "inlet")
+        for source in (ROOT / package).rglob("*.py")
+        for kind, name in METRIC.findall(source.read_text())
+    }
+    assert exported, "the scan found nothing: has the pattern drifted?"
+    section = _section(ROOT / "docs" / "monitoring.md", "## Dashboards and metrics")
+    explained = set(re.findall(r"`(inlet_\w+)", section))
+    assert exported - explained == set(), "not in docs/monitoring.md"
+    assert explained - exported == set(), "explained, but no process exports it"
 
 
 # --- Links ---------------------------------------------------------------------------
