@@ -29,7 +29,7 @@ _PLACEHOLDER = re.compile(r"\$\{(INLET_[A-Z_]+)\}")
 @dataclass(frozen=True)
 class Limits:
     """The front door's limits per client address, and the body limit of every path
-    but uploads; the defaults are compose's (README, "The front proxy")."""
+    but uploads; the defaults are compose's (docs/front-proxy.md)."""
 
     max_api_body: str = "64k"
     rate: str = "30r/s"

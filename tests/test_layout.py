@@ -1,7 +1,7 @@
 """The architecture, checked: where code lives, how big it grows, what it may import.
 
-Each rule here is one a reviewer would otherwise have to remember (README,
-"Architecture"): HTTP stays in api/, the domain imports no web or worker framework,
+Each rule here is one a reviewer would otherwise have to remember (docs/architecture.md,
+"Packages and the data path"): HTTP stays in api/, the domain imports no web or worker framework,
 nothing imports the web layer but the web layer, and no module or function grows
 past what one reading can hold.
 """

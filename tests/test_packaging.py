@@ -780,11 +780,13 @@ def test_setup_scripts_exist_and_parse(services: dict[str, Any], name: str) -> N
 
 
 def test_kibana_offers_a_read_only_login(services: dict[str, Any]) -> None:
-    # The login `python -m api secrets` and the README offer is the one kibana-setup makes.
+    # The login `python -m api secrets`, the README and docs/operating.md offer is the one
+    # kibana-setup makes.
     viewer = services["kibana-setup"]["environment"]["KIBANA_VIEWER"]
     assert viewer == "inlet_viewer"
     assert f"user {viewer} (read-only)" in render(minio_user="inlet")
-    assert f"`{viewer}`" in (ROOT / "README.md").read_text()
+    for page in ("README.md", "docs/operating.md"):
+        assert f"`{viewer}`" in (ROOT / page).read_text(), page
 
 
 def test_kibana_setup_makes_data_views_and_imports_the_dashboard() -> None:

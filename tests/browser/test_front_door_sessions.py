@@ -28,7 +28,7 @@ def proxy_lines(site: Site) -> list[dict[str, object]]:
 
 
 def report(name: str, lines: list[dict[str, object]]) -> None:
-    """What the session sent, for README's sizing of the limits (pytest -s shows it)."""
+    """What the session sent, for docs/front-proxy.md's sizing of the limits (pytest -s)."""
     per_second = collections.Counter(str(x["time"]) for x in lines)
     statuses = collections.Counter(int(str(x["status"])) for x in lines)
     peak = max(per_second.values(), default=0)

@@ -164,7 +164,7 @@ def test_upload_new_duplicate_and_refused_files(
     wait_for(browser, lambda: len(history_names(browser)) == 3)
     browser.driver.set_window_size(1000, 1500)
     done_shot = browser.screenshot("02-done")
-    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # README's picture: make it on purpose, not in CI
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # the docs' picture: make it on purpose, not in CI
         shutil.copy(done_shot, REPO / "docs" / "upload-page.png")
 
     assert_finished_rows(browser, files)

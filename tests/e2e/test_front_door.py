@@ -196,7 +196,7 @@ def test_the_terminal_uploader_never_meets_the_limits(stack: Stack, tmp_path: Pa
     assert "20 stored" in done.stdout
     lines = [json.loads(line) for line in stack.proxy_log().splitlines()][start:]
     per_second = Counter(x["time"] for x in lines)
-    # README's sizing of the limits quotes these (pytest -s shows them).
+    # docs/front-proxy.md's sizing of the limits quotes these (pytest -s shows them).
     peak = max(per_second.values())
     print(f"\nterminal uploader, 20 files: {len(lines)} requests, peak {peak}/s")
     assert not [x for x in lines if x["status"] == 429]
