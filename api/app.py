@@ -24,12 +24,13 @@ from api.resources.health import HealthResource, ReadyResource
 from api.resources.images import ImageResource, MetadataResource
 from api.resources.link_uploads import LinkUploadsResource
 from api.resources.links import LinkResource, LinksResource
-from api.resources.pages import UploadPageResource
+from api.resources.pages import SharedAssetsResource, UploadPageResource
 from api.resources.search import ImageSearchResource
 from api.resources.stats import StatsResource
 from api.resources.upload_check import UploadCheckResource
 from api.resources.uploads import UploadsResource
 from api.resources.uploads_self import UploadsSelfResource
+from api.static_files import StaticFiles
 from inlet.admin_tokens import AdminTokens
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
@@ -97,7 +98,7 @@ def create_app(
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
     app.add_route("/v1/failures", FailuresResource(settings, redis))
-    _console(app, settings)
+    _pages(app, settings)
     return app
 
 
@@ -129,16 +130,13 @@ def _add_upload_routes(
     ingestor: Ingestor,
     states: ImageStates,
 ) -> None:
-    """Everything a link holder uses: uploads, the link's own state, the upload page."""
+    """Everything a link holder uses: uploads, the link's own state (the page: _pages)."""
     history = UploadHistory(states.redis, settings.redis_prefix)
     uploads = UploadsResource(settings, links, ingestor, history)
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
     app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history, states))
     app.add_route("/v1/uploads/check", UploadCheckResource(settings, links))
-    page = UploadPageResource()
-    app.add_route("/u", page)
-    app.add_route("/u/{asset}", page, suffix="asset")
 
 
 def _bare_app(settings: Settings) -> falcon.App[Any, Any]:
@@ -177,11 +175,18 @@ def _link_routes(
     app.add_route("/v1/links/{link_id}/uploads", uploads)
 
 
-def _console(app: falcon.App[Any, Any], settings: Settings) -> None:
-    console = ConsoleResource()
+def _pages(app: falcon.App[Any, Any], settings: Settings) -> None:
+    """The upload page, the admin console (and the settings it reads), and the module of
+    helpers both import; their files read once per process and kept."""
+    files = StaticFiles()
+    page = UploadPageResource(files)
+    app.add_route("/u", page)
+    app.add_route("/u/{asset}", page, suffix="asset")
+    console = ConsoleResource(files)
     app.add_route("/admin", console)
     app.add_route("/admin/{asset}", console, suffix="asset")
     app.add_route("/admin/vendor/{asset}", console, suffix="vendor")
+    app.add_route("/shared/{asset}", SharedAssetsResource(files))
     app.add_route("/v1/console", ConsoleConfigResource(settings))
 
 

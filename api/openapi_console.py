@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import schemas
-from api.openapi_parts import ADMIN, PROBLEM
+from api.openapi_parts import ADMIN, PROBLEM, static_asset
 
 _ADMIN_ERRORS = {"400": PROBLEM, "401": PROBLEM, "403": PROBLEM}
 _PAGE = [
@@ -106,22 +106,14 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": {"description": "The page", "content": {"text/html": {}}}},
         }
     },
-    "/admin/{asset}": {
-        "parameters": [
-            {"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}}
-        ],
-        "get": {
-            "summary": "A script, style sheet or icon of the console",
-            "responses": {"200": {"description": "The file"}, "404": PROBLEM},
-        },
-    },
-    "/admin/vendor/{asset}": {
-        "parameters": [
-            {"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}}
-        ],
-        "get": {
-            "summary": "A vendored library of the console (api/static/vendor/README.md)",
-            "responses": {"200": {"description": "The file"}, "404": PROBLEM},
-        },
-    },
+    "/admin/{asset}": static_asset(
+        "A script, style sheet or icon of the console", "app.js, charts.js, app.css or icon.svg"
+    ),
+    "/admin/vendor/{asset}": static_asset(
+        "A vendored library of the console (api/static/vendor/README.md)",
+        "chart.umd.min.js or qrcode.js",
+    ),
+    "/shared/{asset}": static_asset(
+        "The module of helpers the upload page and the console both import", "dom.js"
+    ),
 }

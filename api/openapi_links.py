@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.auth import SENDER_HEADER
-from api.openapi_parts import LINK_TOKEN
+from api.openapi_parts import LINK_TOKEN, static_asset
 from api.openapi_parts import PROBLEM as _PROBLEM
 from inlet.senders import PATTERN
 
@@ -148,21 +148,9 @@ LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": {"description": "The page", **_HTML}},
         }
     },
-    "/u/{asset}": {
-        "parameters": [
-            {
-                "name": "asset",
-                "in": "path",
-                "required": True,
-                "description": "app.js, app.css or icon.svg",
-                "schema": {"type": "string"},
-            }
-        ],
-        "get": {
-            "summary": "The upload page's script, style sheet and icon",
-            "responses": {"200": {"description": "The file"}, "404": _PROBLEM},
-        },
-    },
+    "/u/{asset}": static_asset(
+        "The upload page's script, style sheet and icon", "app.js, app.css or icon.svg"
+    ),
 }
 
 REDIRECT_TO_PAGE: dict[str, Any] = {

@@ -37,3 +37,27 @@ def query_param(
         "description": description,
         "schema": schema or {"type": "string"},
     }
+
+
+def static_asset(summary: str, names: str) -> dict[str, Any]:
+    """A path item for one of our static files: GET and HEAD, revalidated by ETag."""
+    revalidate = {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "The ETag of the copy the browser keeps: 304 while it is current",
+        "schema": {"type": "string"},
+    }
+    responses = {
+        "200": {
+            "description": "The file, with a strong ETag (SHA-256 of its bytes) and "
+            "Cache-Control: no-cache",
+        },
+        "304": {"description": "Not modified: the browser's copy is current"},
+        "404": PROBLEM,
+    }
+    return {
+        "parameters": [path_param("asset", names)],
+        "get": op(summary, responses, parameters=[revalidate]),
+        "head": op("The headers GET would answer with", responses, parameters=[revalidate]),
+    }

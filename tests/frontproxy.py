@@ -141,7 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
             for key, value in upstream.getheaders():
                 if key.lower() not in HOP_BY_HOP | {"content-length"}:
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
+            # A 304 has no body, and a Content-Length there would describe the
+            # cached copy's: pass it on as it came (a HEAD's too).
+            if upstream.status not in (204, 304) and self.command != "HEAD":
+                self.send_header("Content-Length", str(len(data)))
+            elif upstream.getheader("Content-Length") is not None:
+                self.send_header("Content-Length", upstream.getheader("Content-Length", ""))
             self.end_headers()
             self.wfile.write(data)
         finally:

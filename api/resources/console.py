@@ -2,7 +2,8 @@
 
 The page holds no secret: the admin pastes a token, which its script keeps in
 ``sessionStorage`` and sends as ``Authorization: Bearer`` to the admin API. The
-vendored libraries (charts, QR codes) are served from /admin/vendor/.
+vendored libraries (charts, QR codes) are served from /admin/vendor/, the helpers
+it shares with the upload page from /shared/ (:mod:`api.resources.pages`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import falcon
 
 from api.auth import admin_only
-from api.static_files import serve_asset, serve_page
+from api.static_files import StaticFiles, serve_asset, serve_page
 from inlet.settings import Settings
 
 PAGE_ASSETS = {"app.js", "app.css", "charts.js", "icon.svg"}
@@ -18,16 +19,23 @@ VENDOR_ASSETS = {"chart.umd.min.js", "qrcode.js"}
 
 
 class ConsoleResource:
-    """GET /admin/ serves the page; /admin/<asset> and /admin/vendor/<asset> the rest."""
+    """GET /admin/ serves the page; GET and HEAD /admin/<asset> and /admin/vendor/<asset>
+    the rest."""
+
+    def __init__(self, files: StaticFiles) -> None:
+        self.files = files
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        serve_page(req, resp, "admin")
+        serve_page(req, resp, self.files, "admin")
 
     def on_get_asset(self, req: falcon.Request, resp: falcon.Response, asset: str) -> None:
-        serve_asset(resp, "admin", asset, PAGE_ASSETS)
+        serve_asset(req, resp, self.files, ("admin", PAGE_ASSETS), asset)
 
     def on_get_vendor(self, req: falcon.Request, resp: falcon.Response, asset: str) -> None:
-        serve_asset(resp, "vendor", asset, VENDOR_ASSETS)
+        serve_asset(req, resp, self.files, ("vendor", VENDOR_ASSETS), asset)
+
+    on_head_asset = on_get_asset
+    on_head_vendor = on_get_vendor
 
 
 @falcon.before(admin_only)

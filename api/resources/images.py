@@ -9,6 +9,7 @@ import falcon
 from elasticsearch import Elasticsearch
 
 from api.auth import admin_only
+from api.conditional import if_none_match
 from api.errors import Problem
 from inlet.blobstore import BlobStore, RangeNotSatisfiable
 from inlet.dedup import HashIndex
@@ -44,13 +45,6 @@ PRESIGN_SECONDS = 60
 
 def etag_for(image_id: str) -> str:
     return f'"{image_id}"'
-
-
-def if_none_match(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
-    return "*" in candidates or etag in candidates
 
 
 def single_range(header: str | None) -> str | None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import falcon
 
 from api.errors import Problem
-from api.static_files import serve_asset, serve_page
+from api.static_files import StaticFiles, serve_asset, serve_page
 from inlet.settings import Settings
 
 ASSETS = {"app.js", "app.css", "icon.svg"}
+SHARED_ASSETS = {"dom.js"}
 
 
 def page_url(settings: Settings, req: falcon.Request, token: str) -> str:
@@ -22,13 +23,31 @@ def page_url(settings: Settings, req: falcon.Request, token: str) -> str:
 
 
 class UploadPageResource:
-    """GET /u/ serves the page, GET /u/<asset> its script, style and icon."""
+    """GET /u/ serves the page, GET and HEAD /u/<asset> its script, style and icon."""
+
+    def __init__(self, files: StaticFiles) -> None:
+        self.files = files
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        serve_page(req, resp, "upload")
+        serve_page(req, resp, self.files, "upload")
 
     def on_get_asset(self, req: falcon.Request, resp: falcon.Response, asset: str) -> None:
-        serve_asset(resp, "upload", asset, ASSETS)
+        serve_asset(req, resp, self.files, ("upload", ASSETS), asset)
+
+    on_head_asset = on_get_asset
+
+
+class SharedAssetsResource:
+    """GET and HEAD /shared/<asset>: the module of helpers both pages import
+    (``../shared/dom.js`` from /u/ and from /admin/), one URL and one cache entry."""
+
+    def __init__(self, files: StaticFiles) -> None:
+        self.files = files
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, asset: str) -> None:
+        serve_asset(req, resp, self.files, ("shared", SHARED_ASSETS), asset)
+
+    on_head = on_get
 
 
 def redirect_browser(settings: Settings, req: falcon.Request, token: str) -> None:
