@@ -82,7 +82,7 @@ def until_ready(fetch: Callable[[], requests.Response], pending: int) -> request
 
 def jpeg() -> bytes:
     """A JPEG no earlier run uploaded (random pixels), so the worker has work to do."""
-    pixels = bytes(random.randbytes(64 * 48 * 3))  # noqa: S311 - uniqueness, not secrecy
+    pixels = random.randbytes(64 * 48 * 3)  # noqa: S311 - uniqueness, not secrecy
     buffer = io.BytesIO()
     Image.frombytes("RGB", (64, 48), pixels).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
