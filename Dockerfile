@@ -1,10 +1,12 @@
 # Inlet: one image for the API (gunicorn), the Celery worker, beat and Flower.
 # docker-compose.yml picks the process per service; the default is the API.
 #
-# Stage 1 builds wheels for the pinned requirements; stage 2 installs them from
-# the wheel directory only (no index, no compilers) and runs as a non-root user.
+# Stage 1 fetches the wheels of requirements.txt, each checked against the sha256
+# pinned there (--require-hashes); stage 2 installs them from the wheel directory only
+# (no index, no compilers), checking the same hashes, and runs as a non-root user.
 # Every dependency in requirements.txt ships binary wheels for CPython 3.12 on
-# x86_64 and arm64, so the builder needs no compiler either.
+# x86_64 and arm64 (--only-binary keeps it so), so the builder needs no compiler and
+# the wheels it keeps are the very files PyPI serves.
 
 FROM python:3.12.12-slim-bookworm AS builder
 
@@ -14,7 +16,8 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /build
 COPY requirements.txt ./
-RUN pip wheel --no-cache-dir --wheel-dir /wheels --requirement requirements.txt \
+RUN pip wheel --no-cache-dir --require-hashes --only-binary=:all: --wheel-dir /wheels \
+        --requirement requirements.txt \
     && cp requirements.txt /wheels/requirements.txt
 
 
@@ -38,7 +41,7 @@ RUN groupadd --system --gid 10001 inlet \
 
 # Install from the builder's wheels only; the bind mount keeps them out of the layers.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels \
+    pip install --no-cache-dir --no-index --find-links=/wheels --require-hashes \
         --requirement /wheels/requirements.txt
 
 WORKDIR /app

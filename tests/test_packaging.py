@@ -857,6 +857,12 @@ def test_dockerfile_installs_the_pinned_requirements_and_product_code_only() -> 
     copies = [args for keyword, args in instructions if keyword == "COPY"]
     assert any("requirements.txt" in args for args in copies)
     assert any("pip wheel" in args for keyword, args in instructions if keyword == "RUN")
+    # Every wheel fetched, then installed, is checked against the sha256 in
+    # requirements.txt; binary wheels only, so the files installed are those hashed.
+    pips = [args for keyword, args in instructions if keyword == "RUN" and "pip " in args]
+    assert len(pips) == 2
+    assert all("--require-hashes" in args for args in pips)
+    assert "--only-binary=:all:" in pips[0]
     copied = {args.split()[0] for args in copies if not args.startswith("--from")}
     assert {"api/", "tasks/", "search/", "inlet/"} <= copied
     assert not any(source.startswith(("devstack", "tests", "bench", ".")) for source in copied)
