@@ -118,7 +118,7 @@ class BackendCollector(Collector):
 
 
 def start_exporter(app: Celery, settings: Settings) -> None:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = settings.prometheus_multiproc_dir
     registry = CollectorRegistry()
     if directory:
         os.makedirs(directory, exist_ok=True)
@@ -154,21 +154,20 @@ def install(app: Celery, settings: Settings) -> None:
         if settings.metrics_bind:
             start_exporter(app, settings)
 
+    def process_shutdown(**kwargs: Any) -> None:
+        if settings.prometheus_multiproc_dir:
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
     # Celery's signals are global: one set of handlers per process, the first app's.
     for signal, handler in (
         (signals.setup_logging, setup_logging),
         (signals.celeryd_init, worker_starting),
         (signals.worker_init, worker_init),
-        (signals.worker_process_shutdown, _process_shutdown),
+        (signals.worker_process_shutdown, process_shutdown),
         (signals.task_prerun, _task_prerun),
         (signals.task_postrun, _task_postrun),
     ):
         signal.connect(handler, weak=False, dispatch_uid=f"inlet.observe.{handler.__name__}")
-
-
-def _process_shutdown(**kwargs: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def _task_prerun(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
