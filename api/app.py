@@ -33,6 +33,7 @@ from api.resources.uploads_self import UploadsSelfResource
 from inlet.admin_tokens import AdminTokens
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
+from inlet.deadletter import DeadLetters
 from inlet.dedup import HashIndex
 from inlet.dispatch import Dispatcher
 from inlet.history import UploadHistory
@@ -96,7 +97,9 @@ def create_app(
         MetadataResource(settings, es, names, blobs, states),
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
-    app.add_route("/v1/failures", FailuresResource(settings, redis))
+    app.add_route(
+        "/v1/failures", FailuresResource(settings, DeadLetters(redis, settings.redis_prefix))
+    )
     _console(app, settings)
     return app
 

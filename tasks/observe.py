@@ -26,8 +26,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
-from inlet import deadletter, logs
+from inlet import logs
 from inlet.clients import make_blob_store, make_redis
+from inlet.deadletter import DeadLetters
 from inlet.settings import Settings, parse_host_port
 from search import service
 from search.client import make_client
@@ -81,7 +82,7 @@ class BackendCollector(Collector):
             if total is not None:
                 depth.add_metric([name], total)
         yield depth
-        dead = self._probe(lambda: deadletter.total(self.redis, self.settings.redis_prefix))
+        dead = self._probe(lambda: DeadLetters(self.redis, self.settings.redis_prefix).total())
         if dead is not None:
             yield CounterMetricFamily(
                 "inlet_dead_letters",
