@@ -97,9 +97,8 @@ def create_app(
         MetadataResource(settings, es, names, blobs, states),
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
-    app.add_route(
-        "/v1/failures", FailuresResource(settings, DeadLetters(redis, settings.redis_prefix))
-    )
+    failures = DeadLetters(redis, settings.redis_prefix)
+    app.add_route("/v1/failures", FailuresResource(settings, failures))
     _console(app, settings)
     return app
 
