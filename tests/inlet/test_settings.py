@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,13 @@ def test_gunicorn_listens_on_port_unless_a_bind_is_given() -> None:
     assert Settings.from_env({"SECRET_KEY": SECRET, "PORT": "8080"}).bind == "0.0.0.0:8080"
     named = Settings.from_env({"SECRET_KEY": SECRET, "PORT": "8080", "GUNICORN_BIND": "[::1]:81"})
     assert named.bind == "[::1]:81"
+
+
+INT_FIELDS = [f.name for f in dataclasses.fields(Settings) if f.type == "int"]
+
+
+@pytest.mark.parametrize("name", INT_FIELDS)
+def test_every_number_is_bounded_and_a_refusal_names_it(name: str) -> None:
+    variable = name.upper()
+    with pytest.raises(ConfigError, match=rf"^{variable} must"):
+        Settings.from_env({"SECRET_KEY": SECRET, variable: "-1"})
