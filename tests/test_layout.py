@@ -131,7 +131,7 @@ def private_imports(path: Path, ours: set[str]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", list(modules(*PACKAGES, "devstack")), ids=rel)
+@pytest.mark.parametrize("path", list(modules(*PACKAGES, "devstack", "bench", "tests")), ids=rel)
 def test_no_private_module_of_a_dependency_is_imported(path: Path) -> None:
     assert private_imports(path, first_party()) == []
 
