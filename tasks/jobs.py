@@ -116,7 +116,7 @@ def send_delete_image(app: Celery, image_id: str, *, request_id: str | None = No
 
 
 @shared_task(name="inlet.reconcile", base=InletTask, bind=True)
-def reconcile(self: InletTask) -> int:
+def reconcile(self: InletTask) -> int | None:
     return pipeline.reconcile(self.ctx, lambda image_id: send_index_image(self.app, image_id))
 
 

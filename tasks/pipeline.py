@@ -116,18 +116,19 @@ def unindexed_images(ctx: Context, lock: RunLock) -> Iterator[str]:
     hashes.mark_complete()
 
 
-def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:
+def reconcile(ctx: Context, queue: Callable[[str], object]) -> int | None:
     """Queue a metadata job for every stored image missing from the index or without
     a public rendition (an image stored before renditions existed, a Redis that lost
     its records).
 
-    One run at a time (beat's, a slow one still going, ``python -m api reindex``): a
-    run that finds another under way skips, and returns 0.
+    Returns how many were queued. One run at a time (beat's, a slow one still going,
+    ``python -m api reindex``): a run that finds another under way skips, and returns
+    None.
     """
     lock = ctx.reconcile_lock()
     if not lock.acquire():
         log.info("reconcile: another run is under way; skipping this one")
-        return 0
+        return None
     queued = 0
     try:
         for image_id in unindexed_images(ctx, lock):

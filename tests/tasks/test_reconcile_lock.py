@@ -12,6 +12,7 @@ from inlet.clients import make_redis
 from inlet.locks import RunLock
 from tasks import pipeline
 from tasks.context import Context
+from tasks.reconcile import run_reindex
 from tests.tasks.test_pipeline import stored_image
 
 
@@ -22,7 +23,7 @@ def test_a_run_started_during_another_skips_and_the_lock_goes_with_the_first(
     # Another process: its own connection to the same Redis.
     elsewhere = dataclasses.replace(ctx, redis=make_redis(ctx.settings))
     lock_key = ctx.reconcile_lock().key
-    second_runs: list[int] = []
+    second_runs: list[int | None] = []
     held_ttls: list[int] = []
 
     def queue_and_race(image_id: str) -> None:
@@ -33,7 +34,7 @@ def test_a_run_started_during_another_skips_and_the_lock_goes_with_the_first(
     with caplog.at_level(logging.INFO, logger="tasks.pipeline"):
         assert pipeline.reconcile(ctx, queue_and_race) == len(missing)
 
-    assert second_runs == [0, 0]
+    assert second_runs == [None, None]
     assert "reconcile: another run is under way; skipping this one" in caplog.text
     # Held with an expiry, so a run that is killed cannot hold it for ever; longer
     # than a task may run (TASK_TIME_LIMIT).
@@ -62,3 +63,15 @@ def test_a_run_whose_lock_expired_frees_not_the_next_runs_lock(ctx: Context) -> 
     assert second.renew()
     second.release()
     assert ctx.redis.exists(key) == 0
+
+
+def test_the_command_line_run_skips_while_beats_run_holds_the_lock(ctx: Context) -> None:
+    stored_image(ctx, seed=33)
+    beats_run = ctx.reconcile_lock()
+    assert beats_run.acquire()
+    try:
+        assert run_reindex(ctx.settings) is None
+    finally:
+        beats_run.release()
+    queued: list[str] = []
+    assert pipeline.reconcile(ctx, queued.append) == 1
