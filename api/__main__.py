@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     from tasks.reconcile import run_reindex
 
     queued = run_reindex(settings)
-    print(f"queued {queued} image(s) for indexing", file=sys.stderr)
+    if queued is None:
+        print("another reconcile run is under way: it queues the images", file=sys.stderr)
+    else:
+        print(f"queued {queued} image(s) for indexing", file=sys.stderr)
     return 0
 
 

@@ -34,6 +34,7 @@ from api.static_files import StaticFiles
 from inlet.admin_tokens import AdminTokens
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
+from inlet.deadletter import DeadLetters
 from inlet.dedup import HashIndex
 from inlet.dispatch import Dispatcher
 from inlet.history import UploadHistory
@@ -97,7 +98,8 @@ def create_app(
         MetadataResource(settings, es, names, blobs, states),
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
-    app.add_route("/v1/failures", FailuresResource(settings, redis))
+    failures = DeadLetters(redis, settings.redis_prefix)
+    app.add_route("/v1/failures", FailuresResource(settings, failures))
     _pages(app, settings)
     return app
 

@@ -1,8 +1,11 @@
 """gunicorn settings, read by `gunicorn --config python:api.gunicorn_conf`.
 
-Binding and scale come from the environment so that compose, `make dev` and the
-tests run the same command. Access logs never contain upload-link tokens; like every
-other log line they are JSON (or text, LOG_FORMAT) and carry the request id.
+Binding and scale come from :class:`~inlet.settings.Settings` (PORT or GUNICORN_BIND,
+WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, …), like every other setting, so
+that compose, `make dev` and the tests run the same command, and a bad value stops
+gunicorn before it binds, with the variable named and exit status 2. Access logs never
+contain upload-link tokens; like every other log line they are JSON (or text,
+LOG_FORMAT) and carry the request id.
 
 Metrics: each worker process writes its samples under PROMETHEUS_MULTIPROC_DIR
 (a fresh temporary directory unless set), which the master clears before forking
@@ -25,26 +28,41 @@ from api.redact import redact
 from inlet import logs
 from inlet.settings import ConfigError, Settings, parse_host_port
 
-# prometheus_client picks multi-process mode when it is first imported, so this is
-# set before the app (and with it prometheus_client) is loaded in the workers.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inlet-api-metrics-")
 
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        # Before gunicorn does anything: the message alone, and a status that stops a
+        # restart loop from hiding it (compose shows the exit).
+        print(f"inlet api: configuration error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
+# gunicorn reads this module's names as its configuration, so they are built here, once,
+# from the same Settings the application gets.
+settings = _settings()
+# prometheus_client picks multi-process mode when it is first imported, and reads the
+# directory from the environment itself: so it is set before the app (and with it
+# prometheus_client) is loaded in the workers.
+metrics_directory = settings.prometheus_multiproc_dir or tempfile.mkdtemp(
+    prefix="inlet-api-metrics-"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
+
+bind = settings.bind
+workers = settings.web_concurrency
 # Uploads waiting their turn hold a thread each (api/admission.py): threads are many and
 # cheap (a sleeping thread costs no CPU and little memory), slots for uploads are few.
-threads = int(os.environ.get("GUNICORN_THREADS") or Settings.gunicorn_threads)
+threads = settings.gunicorn_threads
 worker_class = "gthread"
-# Uploads of many large images take a while on slow links.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
+timeout = settings.gunicorn_timeout
 graceful_timeout = 30
 keepalive = 5
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = settings.gunicorn_access_log
 errorlog = "-"
-# The front proxy's address: only from there are X-Real-IP / X-Forwarded-* believed
-# (compose: nginx's fixed address; make dev and the tests: loopback).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The front proxy's address: only from there are X-Real-IP / X-Forwarded-* believed.
+forwarded_allow_ips = settings.forwarded_allow_ips
 limit_request_line = 8190
 # No gunicornc control socket: it lives in $HOME, which is read-only in the image and
 # shared by every instance on a host (tests and benchmarks run several).
@@ -83,7 +101,7 @@ class RedactingLogger(Logger):  # type: ignore[misc]
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         self.error_log.addFilter(_RedactFilter())
-        fmt = os.environ.get("LOG_FORMAT") or "json"
+        fmt = settings.log_format
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 handler.setFormatter(logs.formatter(fmt))
@@ -123,15 +141,8 @@ logger_class = RedactingLogger
 
 
 def on_starting(server: Any) -> None:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        # Before any worker forks: the message alone, and a status that stops a restart loop
-        # from hiding it (compose shows the exit).
-        print(f"inlet api: configuration error: {exc}", file=sys.stderr, flush=True)
-        sys.exit(2)
     logs.configure(settings.log_format)
-    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    directory = metrics_directory
     # Start from zero: samples of a previous run's processes must not be summed in.
     os.makedirs(directory, exist_ok=True)
     for name in os.listdir(directory):

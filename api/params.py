@@ -18,18 +18,22 @@ from functools import cache
 from typing import Any
 
 from search.queries import (
-    DATE_PARAMS,
-    DEFAULT_PAGE_SIZE,
     DEFAULT_RADIUS_KM,
-    FILTER_PARAMS,
     IMAGE_SORT,
     MAX_PAGE_SIZE,
     MAX_RADIUS_KM,
     MAX_TERM_LENGTH,
-    TERM_PARAMS,
     ImageFilters,
 )
 
+# The filters of `GET /v1/images`, by parameter name:
+# each names the ImageFilters field it fills.
+TERM_PARAMS = ("make", "model", "format")
+DATE_PARAMS = ("taken_from", "taken_to", "uploaded_from", "uploaded_to")
+FILTER_PARAMS = (*TERM_PARAMS, *DATE_PARAMS, "near", "radius_km")
+# Paging: `limit` items a page (this many unless given), `cursor` from the page before.
+PAGE_PARAMS = ("limit", "cursor")
+DEFAULT_PAGE_SIZE = 50
 MAX_CURSOR_LENGTH = 1024
 MAX_TZ_LENGTH = 64
 # Names in Python's zone database that are not canonical IANA zones, or that the

@@ -8,43 +8,49 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from redis import Redis
 
 MAX_ENTRIES = 1000
 
 
-def key(prefix: str) -> str:
-    return f"{prefix}:deadletter"
+class DeadLetter(TypedDict):
+    task: str
+    task_id: str
+    args: Any
+    kwargs: Any
+    error: str
+    failed_at: str
 
 
-def total_key(prefix: str) -> str:
-    return f"{prefix}:deadletter:total"
+class DeadLetters:
+    """The failures list and its counter under ``prefix``."""
 
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.key = f"{prefix}:deadletter"
+        self.total_key = f"{prefix}:deadletter:total"
 
-def record(
-    redis: Redis, prefix: str, *, task: str, task_id: str, args: Any, kwargs: Any, error: str
-) -> None:
-    entry = {
-        "task": task,
-        "task_id": task_id,
-        "args": args,
-        "kwargs": kwargs,
-        "error": error[:2000],
-        "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    with redis.pipeline() as pipe:
-        pipe.lpush(key(prefix), json.dumps(entry, default=str))
-        pipe.ltrim(key(prefix), 0, MAX_ENTRIES - 1)
-        pipe.incr(total_key(prefix))
-        pipe.execute()
+    def record(self, *, task: str, task_id: str, args: Any, kwargs: Any, error: str) -> None:
+        entry: DeadLetter = {
+            "task": task,
+            "task_id": task_id,
+            "args": args,
+            "kwargs": kwargs,
+            "error": error[:2000],
+            "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        with self.redis.pipeline() as pipe:
+            pipe.lpush(self.key, json.dumps(entry, default=str))
+            pipe.ltrim(self.key, 0, MAX_ENTRIES - 1)
+            pipe.incr(self.total_key)
+            pipe.execute()
 
+    def entries(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest ``limit`` failures, newest first."""
+        return [json.loads(raw) for raw in self.redis.lrange(self.key, 0, limit - 1)]
 
-def entries(redis: Redis, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
-    return [json.loads(raw) for raw in redis.lrange(key(prefix), 0, limit - 1)]
-
-
-def total(redis: Redis, prefix: str) -> int:
-    """Failures recorded since the start, including those the list no longer holds."""
-    return int(redis.get(total_key(prefix)) or 0)
+    def total(self) -> int:
+        """Failures recorded since the start, including those the list no longer holds."""
+        return int(self.redis.get(self.total_key) or 0)

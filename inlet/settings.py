@@ -11,39 +11,29 @@ when ``SECRET_KEY`` itself is unset or empty (docker-compose.yml works that way)
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-log = logging.getLogger(__name__)
+from inlet.settings_checks import DEV_SECRET_KEY, MAX_LINK_BYTES, ConfigError, host_port, validate
 
-# Used only with ENVIRONMENT=development and no SECRET_KEY (a quick local run); production,
-# the default, refuses to start without a key of its own.
-DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
-MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-# The largest byte quota a link may have: 1 PiB, beyond any store Inlet would fill and
-# well inside the integers Redis and its Lua scripts count exactly.
-MAX_LINK_BYTES = 1 << 50
 # The fields that may also be given as NAME_FILE, a path to a file holding the value.
 SECRET_FIELDS = frozenset(
     {"secret_key", "s3_access_key", "s3_secret_key", "elasticsearch_password", "redis_password"}
 )
-
-
-MISSING_SECRET = (
-    "SECRET_KEY is required when ENVIRONMENT=production (the default): set SECRET_KEY to "
-    f"a random string of at least {MIN_SECRET_BYTES} bytes (for example the output of "
-    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), or SECRET_KEY_FILE "
-    "to a file holding one; for a local development run set ENVIRONMENT=development"
-)
-
-
-class ConfigError(ValueError):
-    """The environment does not describe a usable configuration."""
+__all__ = [
+    "DEV_SECRET_KEY",
+    "MAX_LINK_BYTES",
+    "ConfigError",
+    "Settings",
+    "given",
+    "parse_host_port",
+    "parse_quantity",
+    "with_redis_password",
+]
 
 
 @dataclass(frozen=True)
@@ -114,9 +104,24 @@ class Settings:
     # Shown as links in the admin console when set.
     flower_url: str = ""
     kibana_url: str = ""
-    # Threads per API process (api/gunicorn_conf.py): the size of its S3 connection pool
-    # and of its upload waiting room (api/admission.py). Waiting threads only sleep.
+    # gunicorn (api/gunicorn_conf.py builds its whole configuration from these).
+    # GUNICORN_BIND, when set, is the listening address and PORT is ignored.
+    port: int = 8000
+    gunicorn_bind: str = ""
+    web_concurrency: int = 2
+    # Threads per API process: the size of its S3 connection pool and of its upload
+    # waiting room (api/admission.py). Waiting threads only sleep.
     gunicorn_threads: int = 32
+    # Uploads of many large images take a while on slow links.
+    gunicorn_timeout: int = 300
+    # Where the access log goes: "-" for standard output, or a file.
+    gunicorn_access_log: str = "-"
+    # The front proxy's address(es), comma-separated: only from there are X-Real-IP and
+    # X-Forwarded-* believed (compose: nginx's fixed address; make dev, the tests: loopback).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Where each API or worker pool process writes its metric samples; empty: the API
+    # makes a temporary directory, the worker exports no task metrics.
+    prometheus_multiproc_dir: str = ""
     # The front proxy's internal location for image bytes (docker/nginx/inlet.conf.template).
     # Set (compose, make dev, the end-to-end tests), the API only decides whether an image
     # is served and hands the proxy a signed GET of the object (X-Accel-Redirect); empty,
@@ -126,6 +131,11 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def bind(self) -> str:
+        """gunicorn's listening address: GUNICORN_BIND, else every interface on PORT."""
+        return self.gunicorn_bind or f"0.0.0.0:{self.port}"
 
     @property
     def celery_broker_url(self) -> str:
@@ -156,66 +166,9 @@ class Settings:
         return settings
 
     def validate(self, *, secret_given: bool = True) -> None:
-        if self.environment not in ("development", "production"):
-            raise ConfigError("ENVIRONMENT must be 'development' or 'production'")
-        if self.production and not secret_given:
-            raise ConfigError(MISSING_SECRET)
-        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
-        if self.production and self.secret_key == DEV_SECRET_KEY:
-            raise ConfigError("SECRET_KEY must not be the development default in production")
-        self._validate_observability()
-        self._validate_non_negative()
-        for name in (
-            "link_max_ttl",
-            "admin_token_max_ttl",
-            "max_image_bytes",
-            "max_image_pixels",
-            "max_image_frames",
-            "verify_max_frames",
-            "verify_max_attempts",
-            "max_files_per_request",
-            "upload_read_timeout",
-            "max_uploads_in_flight",
-            "outbox_replay_interval",
-            "upload_body_deadline",
-            "gunicorn_threads",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name.upper()} must be positive")
-        self._validate_urls()
-        self._validate_link_defaults()
-        prefix = self.accel_redirect_prefix
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/") or " " in prefix):
-            raise ConfigError("ACCEL_REDIRECT_PREFIX must be a path like /_store, or empty")
-        if not secret_given:
-            log.warning("SECRET_KEY is not set: using the development default")
-
-    def _validate_non_negative(self) -> None:
-        for name in ("worker_concurrency", "upload_queue_wait"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name.upper()} must not be negative")
-
-    def _validate_link_defaults(self) -> None:
-        if self.link_default_max_images < 0:
-            raise ConfigError("LINK_DEFAULT_MAX_IMAGES must not be negative (0: no limit)")
-        if not 0 <= self.link_default_max_bytes <= MAX_LINK_BYTES:
-            raise ConfigError(
-                f"LINK_DEFAULT_MAX_BYTES must be between 0 (no limit) and {MAX_LINK_BYTES} bytes"
-            )
-
-    def _validate_urls(self) -> None:
-        # They become links in the admin console: only web addresses, never javascript:.
-        for name in ("flower_url", "kibana_url"):
-            value = getattr(self, name)
-            if value and not value.lower().startswith(("http://", "https://")):
-                raise ConfigError(f"{name.upper()} must be an http:// or https:// URL")
-
-    def _validate_observability(self) -> None:
-        if self.log_format not in ("json", "text"):
-            raise ConfigError("LOG_FORMAT must be 'json' or 'text'")
-        if self.metrics_bind and not _host_port(self.metrics_bind):
-            raise ConfigError(f"METRICS_BIND must be host:port, got {self.metrics_bind!r}")
+        """:class:`ConfigError` naming the variable, for the first value refused
+        (:mod:`inlet.settings_checks`)."""
+        validate(self, secret_given=secret_given)
 
 
 def given(name: str, environ: Mapping[str, str] | None = None) -> bool:
@@ -225,14 +178,9 @@ def given(name: str, environ: Mapping[str, str] | None = None) -> bool:
     return bool(env.get(name))
 
 
-def _host_port(text: str) -> tuple[str, int] | None:
-    host, _, port = text.rpartition(":")
-    return (host, int(port)) if host and port.isdigit() else None
-
-
 def parse_host_port(text: str) -> tuple[str, int]:
     """``"0.0.0.0:9100"`` as ``("0.0.0.0", 9100)``; ``METRICS_BIND`` is validated."""
-    parsed = _host_port(text)
+    parsed = host_port(text)
     if parsed is None:
         raise ConfigError(f"expected host:port, got {text!r}")
     return parsed

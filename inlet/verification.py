@@ -78,10 +78,6 @@ class ImageStates:
             pipe.delete(self._attempts_key(image_id))
             pipe.execute()
 
-    def forget(self, image_id: str) -> None:
-        """An image deleted by an admin: verified again if it is ever uploaded again."""
-        self.redis.srem(self.ready_key, image_id)
-
     def attempt_survived(self, image_id: str) -> None:
         """Take back an attempt that ended with an exception rather than a dead process."""
         self.redis.decr(self._attempts_key(image_id))

@@ -5,14 +5,14 @@ The official ``elasticsearch`` client sends versioned media types
 ``X-Elastic-Product: Elasticsearch`` response header. OpenSearch (and osmem-server,
 which the tests run against) answers the media types with HTTP 406, and real
 OpenSearch does not send the product header; an Elasticsearch 8 server refuses
-``compatible-with=9``. All of this is handled in the HTTP node, below the client,
+``compatible-with=9``. All of this is handled in the transport, below the client,
 once ``GET /`` has said which server it is: plain JSON and a vouched-for product
 header for OpenSearch, the server's own major version for Elasticsearch.
 
-Why the flavour is detected lazily, in the node, rather than in :func:`make_client`:
+Why the flavour is detected lazily, in the transport, rather than in :func:`make_client`:
 the API must be able to start while the search server is down and report it in
 ``/readyz``. An eager ``GET /`` in ``make_client`` would either crash start-up or
-have to guess a flavour and stick with it. Instead each node asks ``GET /`` before
+have to guess a flavour and stick with it. Instead the transport asks ``GET /`` before
 its first real request, remembers the answer once it has one, and asks again on
 the next request if the server could not be reached. Clients copied with
 ``Elasticsearch.options()`` share the transport and so the answer.
@@ -20,15 +20,14 @@ the next request if the server could not be reached. Clients copied with
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from elastic_transport import HttpHeaders, Urllib3HttpNode
-from elastic_transport._node import NodeApiResponse
+from elastic_transport import HttpHeaders, SerializationError, Transport, TransportApiResponse
 from elastic_transport.client_utils import DEFAULT, DefaultType
 from elasticsearch import Elasticsearch
 
@@ -104,14 +103,17 @@ def plain_media_type(value: str) -> str:
     return _COMPAT_MEDIA_TYPE.sub(r"application/\1", value)
 
 
-def _is_compat(headers: HttpHeaders | None) -> bool:
-    return headers is not None and any(
-        "vnd.elasticsearch" in (headers.get(name) or "") for name in _MEDIA_HEADERS
-    )
+def _is_compat(headers: HttpHeaders) -> bool:
+    return any("vnd.elasticsearch" in (headers.get(name) or "") for name in _MEDIA_HEADERS)
 
 
-class FlavourAwareNode(Urllib3HttpNode):
-    """A urllib3 node that speaks to each server in the media types it accepts."""
+class FlavourAwareTransport(Transport):
+    """The client's transport, speaking to each server in the media types it accepts.
+
+    Built on the transport's public API (``Transport``, passed to the client as
+    ``transport_class``): every request the client sends, and every copy made by
+    ``.options()``, goes through :meth:`perform_request`.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,30 +125,28 @@ class FlavourAwareNode(Urllib3HttpNode):
         self,
         method: str,
         target: str,
-        body: bytes | None = None,
-        headers: HttpHeaders | None = None,
-        request_timeout: DefaultType | float | None = DEFAULT,
-    ) -> NodeApiResponse:
+        *,
+        body: Any | None = None,
+        headers: Mapping[str, Any] | DefaultType = DEFAULT,
+        **options: Any,
+    ) -> TransportApiResponse:
+        given = HttpHeaders() if isinstance(headers, DefaultType) else HttpHeaders(headers)
         if self.server is None:
-            self.server = self._detect(headers, request_timeout)
+            self.server = self._detect(given, options.get("request_timeout", DEFAULT))
         server = self.server or _ASSUMED
-        response = self._send(
-            server, method, target, body=body, headers=headers, request_timeout=request_timeout
-        )
-        if response.meta.status == 406 and server.assumed and _is_compat(headers):
+        response = self._send(server, method, target, body=body, headers=given, options=options)
+        if response.meta.status == 406 and server.assumed and _is_compat(given):
             # Only OpenSearch refuses the compatible types this way; it ends up here if
             # it would not say what it is.
-            log.warning("search server at %s refused compatible media types", self.base_url)
+            log.warning("search server refused compatible media types: OpenSearch")
             self.server = server = Server(Flavour.OPENSEARCH)
-            response = self._send(
-                server, method, target, body=body, headers=headers, request_timeout=request_timeout
-            )
+            response = self._send(server, method, target, body=body, headers=given, options=options)
         vouch = server.flavour is Flavour.OPENSEARCH
         if vouch and "x-elastic-product" not in response.meta.headers:
-            # Real OpenSearch sends no product header, and the client refuses a 2xx
-            # without it. Vouching for the server here, rather than setting the
-            # client's private _verified_elasticsearch flag, also covers the copies
-            # made by .options() (the bulk helpers use them), which start unverified.
+            # The official client refuses a 2xx without this header, which OpenSearch
+            # does not send; the client has no public switch for that check. Vouching
+            # here, once GET / (or a 406) has shown the server is OpenSearch, covers
+            # every copy made by .options() too; any other server must send it.
             response.meta.headers["X-Elastic-Product"] = "Elasticsearch"
         return response
 
@@ -156,30 +156,32 @@ class FlavourAwareNode(Urllib3HttpNode):
         method: str,
         target: str,
         *,
-        body: bytes | None,
-        headers: HttpHeaders | None,
-        request_timeout: DefaultType | float | None,
-    ) -> NodeApiResponse:
-        if headers is not None:
-            headers = headers.copy()
-            for name in _MEDIA_HEADERS:
-                if name in headers:
-                    headers[name] = server.media_type(headers[name])
-        return super().perform_request(method, target, body, headers, request_timeout)
+        body: Any | None,
+        headers: HttpHeaders,
+        options: dict[str, Any],
+    ) -> TransportApiResponse:
+        headers = headers.copy()
+        for name in _MEDIA_HEADERS:
+            if name in headers:
+                headers[name] = server.media_type(headers[name])
+        return super().perform_request(method, target, body=body, headers=headers, **options)
 
-    def _detect(
-        self, headers: HttpHeaders | None, request_timeout: DefaultType | float | None
-    ) -> Server | None:
+    def _detect(self, headers: HttpHeaders, request_timeout: Any) -> Server | None:
         """Ask ``GET /`` which server this is; None if there is no answer to remember.
 
         The request's own headers carry the credentials, so the probe reuses them with
         a plain JSON Accept that every flavour understands. Connection errors propagate:
-        the request could not have succeeded either, and the transport retries it.
+        the request could not have succeeded either.
         """
-        probe = headers.copy() if headers is not None else HttpHeaders()
+        probe = headers.copy()
         probe["accept"] = _PLAIN_JSON
         probe.pop("content-type", None)
-        meta, data = super().perform_request("GET", "/", None, probe, request_timeout)
+        try:
+            meta, root = super().perform_request(
+                "GET", "/", headers=probe, request_timeout=request_timeout
+            )
+        except SerializationError:
+            return _ASSUMED  # not JSON: nothing to learn from it
         if meta.status >= 500:
             # Starting up or overloaded: ask again next time.
             return None
@@ -188,12 +190,8 @@ class FlavourAwareNode(Urllib3HttpNode):
             # native behaviour; a 406 later corrects this for OpenSearch.
             log.warning("search server answered GET / with %s; assuming Elasticsearch", meta.status)
             return _ASSUMED
-        try:
-            root = json.loads(data)
-        except ValueError:
-            return _ASSUMED
         server = server_from_root(root)
-        log.info("search server at %s is %s", self.base_url, server)
+        log.info("search server at %s:%s is %s", meta.node.host, meta.node.port, server)
         return server
 
 
@@ -204,7 +202,7 @@ def make_client(settings: Settings) -> Elasticsearch:
         auth["basic_auth"] = (settings.elasticsearch_username, settings.elasticsearch_password)
     return Elasticsearch(
         settings.elasticsearch_url,
-        node_class=FlavourAwareNode,
+        transport_class=FlavourAwareTransport,
         request_timeout=REQUEST_TIMEOUT,
         retry_on_timeout=True,
         max_retries=MAX_RETRIES,

@@ -1,8 +1,9 @@
 """Pure query builders and response parsers: no client, no I/O.
 
 Everything here is unit-tested without a server; :mod:`search.service` sends the
-bodies and parses the answers. Request parameters are validated before they get here,
-in :mod:`api.params`.
+bodies and parses the answers. The builders take typed values (:class:`ImageFilters`,
+dates, sizes) and know nothing of HTTP: the request's parameter names, and turning
+them into these values, belong to :mod:`api.params`.
 """
 
 from __future__ import annotations
@@ -22,18 +23,15 @@ TOP_CAMERAS = 10
 MAX_FORMATS = 100
 DAY_FORMAT = "yyyy-MM-dd"
 
-DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 DEFAULT_RADIUS_KM = 10.0
 # Half the Earth's circumference: every point is nearer than this.
 MAX_RADIUS_KM = 20_038.0
 # Longer keyword values are not indexed (ignore_above), so they can never match.
 MAX_TERM_LENGTH = 256
-MAX_CURSOR_LENGTH = 1024
 
-TERM_PARAMS = ("make", "model", "format")
-DATE_PARAMS = ("taken_from", "taken_to", "uploaded_from", "uploaded_to")
-FILTER_PARAMS = (*TERM_PARAMS, *DATE_PARAMS, "near", "radius_km")
+# The keyword fields of an image document that a filter matches exactly.
+TERM_FIELDS = ("make", "model", "format")
 
 # Newest first; the id breaks ties so that search_after never skips or repeats a hit.
 IMAGE_SORT: list[dict[str, Any]] = [
@@ -47,7 +45,8 @@ IMAGE_SORT: list[dict[str, Any]] = [
 
 @dataclass(frozen=True)
 class ImageFilters:
-    """Validated filters for ``GET /v1/images``; every bound is inclusive."""
+    """What an image search is narrowed by; every bound is inclusive, every instant
+    aware, ``near`` a (lat, lon) in degrees and ``radius_km`` in (0, MAX_RADIUS_KM]."""
 
     make: str | None = None
     model: str | None = None
@@ -84,7 +83,7 @@ def image_search_query(
 
 def image_filter_clauses(filters: ImageFilters) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
-    for field in TERM_PARAMS:
+    for field in TERM_FIELDS:
         value = getattr(filters, field)
         if value is not None:
             clauses.append({"term": {field: value}})

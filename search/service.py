@@ -115,7 +115,7 @@ def search_images(
     es: Elasticsearch,
     names: IndexNames,
     filters: queries.ImageFilters,
-    size: int = queries.DEFAULT_PAGE_SIZE,
+    size: int,
     search_after: Sequence[Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
     """One page of image documents, newest upload first, and the sort values to
@@ -130,7 +130,7 @@ def link_uploads(
     es: Elasticsearch,
     names: IndexNames,
     link_id: str,
-    size: int = queries.DEFAULT_PAGE_SIZE,
+    size: int,
     search_after: Sequence[Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
     """One page of a link's upload documents, newest first, and where the next starts."""

@@ -21,6 +21,7 @@ from redis import Redis
 from inlet.blobstore import BlobStore
 from inlet.clients import make_blob_store, make_redis
 from inlet.dedup import HashIndex
+from inlet.locks import RunLock
 from inlet.metadata import extract_metadata
 from inlet.outbox import Outbox
 from inlet.renditions import Renditions, public_store
@@ -88,6 +89,13 @@ class Context:
     @property
     def hashes(self) -> HashIndex:
         return HashIndex(self.redis, self.settings.redis_prefix)
+
+    def reconcile_lock(self) -> RunLock:
+        """Held by one reconcile run at a time. Its expiry outlives a run: a task is
+        killed at TASK_TIME_LIMIT, and a longer run (the command line) renews it as it
+        goes."""
+        key = f"{self.settings.redis_prefix}:reconcile:lock"
+        return RunLock(self.redis, key, ttl=2 * self.settings.task_time_limit)
 
     def indexed_ids(self, ids: Sequence[str]) -> set[str]:
         return service.indexed_ids(self.es, self.indices(), ids)

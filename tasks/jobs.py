@@ -1,9 +1,10 @@
 """The Celery tasks: small, take ids, idempotent, retried with backoff when a
 backend is unreachable, recorded as dead letters when they fail for good.
 
-Each task has one typed function that sends it (``send_*``), right below it: the
-API, beat and the command line queue work only through those, so "go to
-definition" leads from any sender to the task and on to :mod:`tasks.pipeline`.
+Each task the API or the command line queues has one typed function that sends it
+(``send_*``), right below it, so "go to definition" leads from any sender to the task
+and on to :mod:`tasks.pipeline`. The periodic ones (reconcile, replay) are sent by
+beat alone, by name, from the schedule in :mod:`tasks.celery_app`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import redis
 from celery import Celery, Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from inlet import deadletter
 from inlet.blobstore import StoreUnavailable
+from inlet.deadletter import DeadLetters
 from inlet.dispatch import UploadEvent
 from inlet.outcomes import State
 from inlet.settings import Settings
@@ -64,9 +65,7 @@ def record_failure(task: Any, task_id: str, args: Any, kwargs: Any, exc: BaseExc
     metrics.dead_lettered(task_id)
     settings: Settings = task.app.inlet_settings
     try:
-        deadletter.record(
-            context_for(settings).redis,
-            settings.redis_prefix,
+        DeadLetters(context_for(settings).redis, settings.redis_prefix).record(
             task=task.name,
             task_id=task_id,
             args=args,
@@ -117,20 +116,10 @@ def send_delete_image(app: Celery, image_id: str, *, request_id: str | None = No
 
 
 @shared_task(name="inlet.reconcile", base=InletTask, bind=True)
-def reconcile(self: InletTask) -> int:
+def reconcile(self: InletTask) -> int | None:
     return pipeline.reconcile(self.ctx, lambda image_id: send_index_image(self.app, image_id))
 
 
 @shared_task(name="inlet.replay_outbox", base=InletTask, bind=True)
 def replay_outbox(self: InletTask) -> int:
     return pipeline.replay_outbox(self.ctx, lambda event: send_record_upload(self.app, event))
-
-
-def send_replay_outbox(app: Celery) -> None:
-    """What beat sends every OUTBOX_REPLAY_INTERVAL seconds."""
-    app.send_task(replay_outbox.name)
-
-
-def send_reconcile(app: Celery) -> None:
-    """What beat sends on its schedule (see :func:`tasks.celery_app.create_celery`)."""
-    app.send_task(reconcile.name)

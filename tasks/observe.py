@@ -26,8 +26,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
-from inlet import deadletter, logs
+from inlet import logs
 from inlet.clients import make_blob_store, make_redis
+from inlet.deadletter import DeadLetters
 from inlet.settings import Settings, parse_host_port
 from search import service
 from search.client import make_client
@@ -81,7 +82,7 @@ class BackendCollector(Collector):
             if total is not None:
                 depth.add_metric([name], total)
         yield depth
-        dead = self._probe(lambda: deadletter.total(self.redis, self.settings.redis_prefix))
+        dead = self._probe(lambda: DeadLetters(self.redis, self.settings.redis_prefix).total())
         if dead is not None:
             yield CounterMetricFamily(
                 "inlet_dead_letters",
@@ -118,7 +119,7 @@ class BackendCollector(Collector):
 
 
 def start_exporter(app: Celery, settings: Settings) -> None:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = settings.prometheus_multiproc_dir
     registry = CollectorRegistry()
     if directory:
         os.makedirs(directory, exist_ok=True)
@@ -154,21 +155,20 @@ def install(app: Celery, settings: Settings) -> None:
         if settings.metrics_bind:
             start_exporter(app, settings)
 
+    def process_shutdown(**kwargs: Any) -> None:
+        if settings.prometheus_multiproc_dir:
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
     # Celery's signals are global: one set of handlers per process, the first app's.
     for signal, handler in (
         (signals.setup_logging, setup_logging),
         (signals.celeryd_init, worker_starting),
         (signals.worker_init, worker_init),
-        (signals.worker_process_shutdown, _process_shutdown),
+        (signals.worker_process_shutdown, process_shutdown),
         (signals.task_prerun, _task_prerun),
         (signals.task_postrun, _task_postrun),
     ):
         signal.connect(handler, weak=False, dispatch_uid=f"inlet.observe.{handler.__name__}")
-
-
-def _process_shutdown(**kwargs: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def _task_prerun(task_id: str = "", task: Any = None, **kwargs: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, cast
 
 from inlet.blobstore import BlobInfo
 from inlet.dispatch import UploadEvent
+from inlet.locks import RunLock
 from inlet.outcomes import State
 from inlet.rangefile import RangeFile, blob_range_reader
 from search.documents import image_document, upload_document
@@ -97,7 +98,7 @@ def delete_image(ctx: Context, image_id: str) -> None:
     ctx.delete_image(image_id)
 
 
-def unindexed_images(ctx: Context) -> Iterator[str]:
+def unindexed_images(ctx: Context, lock: RunLock) -> Iterator[str]:
     """Stored images that have no document or no public rendition yet, in batches.
 
     On the way, every stored image goes back into the dedup SET (a Redis that lost
@@ -107,6 +108,7 @@ def unindexed_images(ctx: Context) -> Iterator[str]:
     ids = ctx.blobs.iter_ids()
     hashes = ctx.hashes
     while batch := list(islice(ids, RECONCILE_BATCH)):
+        lock.renew()
         hashes.add_many(batch)
         found = ctx.indexed_ids(batch)
         unrendered = set(ctx.renditions.missing(batch))
@@ -114,14 +116,26 @@ def unindexed_images(ctx: Context) -> Iterator[str]:
     hashes.mark_complete()
 
 
-def reconcile(ctx: Context, queue: Callable[[str], object]) -> int:
+def reconcile(ctx: Context, queue: Callable[[str], object]) -> int | None:
     """Queue a metadata job for every stored image missing from the index or without
     a public rendition (an image stored before renditions existed, a Redis that lost
-    its records)."""
+    its records).
+
+    Returns how many were queued. One run at a time (beat's, a slow one still going,
+    ``python -m api reindex``): a run that finds another under way skips, and returns
+    None.
+    """
+    lock = ctx.reconcile_lock()
+    if not lock.acquire():
+        log.info("reconcile: another run is under way; skipping this one")
+        return None
     queued = 0
-    for image_id in unindexed_images(ctx):
-        queue(image_id)
-        queued += 1
+    try:
+        for image_id in unindexed_images(ctx, lock):
+            queue(image_id)
+            queued += 1
+    finally:
+        lock.release()
     if queued:
         log.warning("reconcile: queued %d stored image(s) missing from the index", queued)
     return queued

@@ -9,9 +9,10 @@ from tasks.jobs import send_index_image, send_record_upload
 from tasks.pipeline import reconcile, replay_outbox
 
 
-def run_reindex(settings: Settings) -> int:
+def run_reindex(settings: Settings) -> int | None:
     """Queue every stored image missing from the index and every upload event not yet
-    indexed; returns how many images were queued."""
+    indexed; returns how many images were queued, None when another reconcile run
+    (beat's) was under way and this one queued no image."""
     celery = create_celery(settings)
     ctx = context_for(settings)
     replay_outbox(ctx, lambda event: send_record_upload(celery, event))

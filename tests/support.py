@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from celery import Celery
 from elasticsearch import Elasticsearch
 from redis import Redis
 
@@ -29,3 +30,8 @@ def drop_indices(es: Elasticsearch, prefix: str) -> None:
 def hash_count(redis: Redis, prefix: str) -> int:
     """How many hashes the dedup SET holds."""
     return int(redis.scard(f"{prefix}:hashes"))
+
+
+def beat_sends(app: Celery, entry: str) -> None:
+    """Send the task of ``entry`` in ``app``'s beat schedule, as beat does on its clock."""
+    app.send_task(app.conf.beat_schedule[entry]["task"])

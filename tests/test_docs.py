@@ -26,13 +26,6 @@ FIELDS = {field.name.upper(): field for field in dataclasses.fields(Settings)}
 # each: gunicorn's configuration, Flower's own variables, prometheus_client's directory.
 # Should one become a field, the field answers for it.
 READ_ELSEWHERE = {
-    "PORT": "api/gunicorn_conf.py",
-    "WEB_CONCURRENCY": "api/gunicorn_conf.py",
-    "GUNICORN_TIMEOUT": "api/gunicorn_conf.py",
-    "GUNICORN_BIND": "api/gunicorn_conf.py",
-    "GUNICORN_ACCESS_LOG": "api/gunicorn_conf.py",
-    "FORWARDED_ALLOW_IPS": "api/gunicorn_conf.py",
-    "PROMETHEUS_MULTIPROC_DIR": "tasks/observe.py",
     "FLOWER_PORT": "docker-compose.yml",
     "FLOWER_BASIC_AUTH": "docker-compose.yml",
 }
@@ -42,6 +35,8 @@ DEFAULTS_IN_WORDS = {
     "BROKER_URL": "`REDIS_URL`",
     "PUBLIC_BASE_URL": "the request's host",
     "WORKER_CONCURRENCY": "CPU count",
+    "GUNICORN_BIND": "`0.0.0.0:$PORT`",  # empty: bind every interface on PORT
+    "PROMETHEUS_MULTIPROC_DIR": "API: a new temporary directory",  # empty: made at start
 }
 NAME = re.compile(r"`([A-Z][A-Z0-9_]*)`")
 ENV_READ = re.compile(r"""os\.environ(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]*)["']""")

@@ -97,3 +97,58 @@ def test_every_noqa_gives_a_reason(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "tests" / "e2e").glob("test_*.py")), ids=rel)
 def test_every_end_to_end_module_is_marked(path: Path) -> None:
     assert "pytestmark = pytest.mark.e2e" in path.read_text()
+
+
+def first_party() -> set[str]:
+    return {path.parent.name for path in ROOT.glob("*/__init__.py")}
+
+
+# typeshed's types for annotations (imported under TYPE_CHECKING only): public by
+# typeshed's own documentation despite the underscore.
+PUBLIC_DESPITE_UNDERSCORE = {"_typeshed"}
+
+
+def private_imports(path: Path, ours: set[str]) -> list[str]:
+    """Imports of a `_`-prefixed module (or name) of another project: its private API,
+    free to change in any release."""
+
+    def private(dotted: str) -> bool:
+        return any(part.startswith("_") and not part.startswith("__") for part in dotted.split("."))
+
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found += [
+            f"line {node.lineno}: {name}"
+            for name in modules
+            if name.split(".")[0] not in ours | PUBLIC_DESPITE_UNDERSCORE and private(name)
+        ]
+    return found
+
+
+@pytest.mark.parametrize("path", list(modules(*PACKAGES, "devstack", "bench", "tests")), ids=rel)
+def test_no_private_module_of_a_dependency_is_imported(path: Path) -> None:
+    assert private_imports(path, first_party()) == []
+
+
+def test_the_private_import_check_sees_each_form(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import elastic_transport._node\n"
+        "from elastic_transport._node import NodeApiResponse\n"
+        "from elastic_transport import _node, HttpHeaders\n"
+        "from __future__ import annotations\n"
+        "from inlet._private import thing\n"
+        "from elastic_transport.client_utils import DEFAULT\n"
+        "from _typeshed import WriteableBuffer\n"
+    )
+    assert private_imports(sample, {"inlet"}) == [
+        "line 1: elastic_transport._node",
+        "line 2: elastic_transport._node.NodeApiResponse",
+        "line 3: elastic_transport._node",
+    ]

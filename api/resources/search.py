@@ -20,7 +20,7 @@ class ImageSearchResource:
         self.names = names
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        filters = params.parse_image_filters(req.params, extra=("limit", "cursor"))
+        filters = params.parse_image_filters(req.params, extra=params.PAGE_PARAMS)
         size = params.parse_page_size(req.get_param("limit"))
         cursor = req.get_param("cursor")
         after = params.decode_cursor(cursor) if cursor else None

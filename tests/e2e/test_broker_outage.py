@@ -14,10 +14,10 @@ from devstack.servers import Backends, free_port
 from inlet.clients import make_redis
 from inlet.outbox import Outbox
 from tasks.celery_app import create_celery
-from tasks.jobs import send_reconcile, send_replay_outbox
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.http import multipart
 from tests.images import make_image
+from tests.support import beat_sends
 
 pytestmark = pytest.mark.e2e
 
@@ -54,14 +54,14 @@ def test_events_accepted_during_a_broker_outage_are_replayed_exactly_once(stack:
 
     celery = create_celery(stack.settings)  # the broker is back (the workers' one)
     time.sleep(1.1)  # the events are older than the replay interval now
-    send_replay_outbox(celery)
-    send_reconcile(celery)
+    beat_sends(celery, "replay-outbox")
+    beat_sends(celery, "reconcile")
 
     totals = eventually(
         lambda: (t := stack.get("/v1/stats").json()["totals"]) == {"images": 2, "uploads": 3} and t
     )
     assert totals == {"images": 2, "uploads": 3}
     eventually(lambda: len(outbox) == 0)
-    send_replay_outbox(celery)  # nothing left to send: the counts stay exact
+    beat_sends(celery, "replay-outbox")  # nothing left to send: the counts stay exact
     time.sleep(1)
     assert stack.get("/v1/stats").json()["totals"] == {"images": 2, "uploads": 3}

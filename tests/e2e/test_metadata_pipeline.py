@@ -18,10 +18,10 @@ import requests
 
 from tasks import pipeline
 from tasks.celery_app import create_celery
-from tasks.jobs import send_reconcile
 from tests.e2e.conftest import Stack, eventually
 from tests.http import multipart
 from tests.images import make_exif, make_image
+from tests.support import beat_sends
 
 pytestmark = pytest.mark.e2e
 
@@ -254,7 +254,7 @@ def test_beat_reconcile_task_indexes_what_no_task_reached(stack: Stack) -> None:
         metadata={"format": "JPEG", "uploaded-at": datetime.now(UTC).isoformat()},
     )
     assert stack.session.get(f"{stack.url}/v1/images/{image_id}/metadata").status_code == 202
-    send_reconcile(create_celery(stack.settings))  # what beat sends on its schedule
+    beat_sends(create_celery(stack.settings), "reconcile")
     meta = eventually(
         lambda: (
             (r := stack.session.get(f"{stack.url}/v1/images/{image_id}/metadata")).status_code

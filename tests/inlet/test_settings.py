@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,71 @@ def test_an_unreadable_or_empty_secret_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(ConfigError, match=r"S3_SECRET_KEY_FILE: .* is empty"):
         Settings.from_env({"S3_SECRET_KEY_FILE": str(tmp_path / "empty")})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TASK_SOFT_TIME_LIMIT": "0"}, "TASK_SOFT_TIME_LIMIT must be positive, got 0"),
+        ({"TASK_TIME_LIMIT": "0"}, "TASK_TIME_LIMIT must be positive, got 0"),
+        (
+            {"TASK_SOFT_TIME_LIMIT": "2m", "TASK_TIME_LIMIT": "90"},
+            r"TASK_SOFT_TIME_LIMIT \(120\) must be less than TASK_TIME_LIMIT \(90\)",
+        ),
+        (
+            {"TASK_SOFT_TIME_LIMIT": "90", "TASK_TIME_LIMIT": "90"},
+            r"TASK_SOFT_TIME_LIMIT \(90\) must be less than TASK_TIME_LIMIT \(90\)",
+        ),
+        ({"TASK_MAX_RETRIES": "-1"}, "TASK_MAX_RETRIES must not be negative, got -1"),
+        ({"RETRY_BACKOFF_MAX": "0"}, "RETRY_BACKOFF_MAX must be positive"),
+        ({"RECONCILE_INTERVAL": "0"}, "RECONCILE_INTERVAL must be positive"),
+        ({"RECONCILE_INTERVAL": "-10m"}, "RECONCILE_INTERVAL must be an integer"),
+        ({"OUTBOX_REPLAY_INTERVAL": "0"}, "OUTBOX_REPLAY_INTERVAL must be positive"),
+        ({"WORKER_MEMORY_LIMIT": "-1"}, "WORKER_MEMORY_LIMIT must not be negative"),
+        ({"WORKER_CONCURRENCY": "-2"}, "WORKER_CONCURRENCY must not be negative"),
+        ({"PORT": "0"}, "PORT must be between 1 and 65535"),
+        ({"PORT": "70000"}, "PORT must be between 1 and 65535"),
+        ({"PORT": "http"}, "PORT must be an integer"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be positive"),
+        ({"GUNICORN_THREADS": "0"}, "GUNICORN_THREADS must be positive"),
+        ({"GUNICORN_TIMEOUT": "0"}, "GUNICORN_TIMEOUT must be positive"),
+        ({"GUNICORN_BIND": "8000"}, "GUNICORN_BIND must be host:port"),
+        ({"FORWARDED_ALLOW_IPS": " "}, "FORWARDED_ALLOW_IPS must name"),
+    ],
+)
+def test_durations_and_limits_are_refused_with_the_variable_named(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"SECRET_KEY": SECRET, **env})
+
+
+def test_retries_may_be_turned_off_and_limits_set_in_minutes() -> None:
+    settings = Settings.from_env(
+        {
+            "SECRET_KEY": SECRET,
+            "TASK_MAX_RETRIES": "0",
+            "TASK_SOFT_TIME_LIMIT": "4m",
+            "TASK_TIME_LIMIT": "5m",
+            "RECONCILE_INTERVAL": "1h",
+        }
+    )
+    assert (settings.task_max_retries, settings.task_soft_time_limit) == (0, 240)
+    assert (settings.task_time_limit, settings.reconcile_interval) == (300, 3600)
+
+
+def test_gunicorn_listens_on_port_unless_a_bind_is_given() -> None:
+    assert Settings.from_env({"SECRET_KEY": SECRET}).bind == "0.0.0.0:8000"
+    assert Settings.from_env({"SECRET_KEY": SECRET, "PORT": "8080"}).bind == "0.0.0.0:8080"
+    named = Settings.from_env({"SECRET_KEY": SECRET, "PORT": "8080", "GUNICORN_BIND": "[::1]:81"})
+    assert named.bind == "[::1]:81"
+
+
+INT_FIELDS = [f.name for f in dataclasses.fields(Settings) if f.type == "int"]
+
+
+@pytest.mark.parametrize("name", INT_FIELDS)
+def test_every_number_is_bounded_and_a_refusal_names_it(name: str) -> None:
+    variable = name.upper()
+    with pytest.raises(ConfigError, match=rf"^{variable} must"):
+        Settings.from_env({"SECRET_KEY": SECRET, variable: "-1"})

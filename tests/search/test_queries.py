@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 
 from search.queries import (
+    IMAGE_SORT,
+    MAX_PAGE_SIZE,
+    ImageFilters,
+    image_search_query,
     local_today,
     page_from_hits,
     parse_stats,
@@ -15,6 +19,74 @@ from search.queries import (
     window_bounds,
     window_days,
 )
+
+
+def test_no_filters_match_everything() -> None:
+    assert image_search_query(ImageFilters(), 10) == {
+        "size": 11,
+        "track_total_hits": False,
+        "sort": IMAGE_SORT,
+        "query": {"match_all": {}},
+    }
+
+
+def test_every_filter_becomes_a_clause() -> None:
+    filters = ImageFilters(
+        make="Canon",
+        model="EOS R5",
+        format="jpeg",
+        taken_from=datetime(2024, 1, 1, tzinfo=UTC),
+        taken_to=datetime(2024, 1, 31, 23, 59, 59, 999000, tzinfo=UTC),
+        uploaded_from=datetime(2024, 2, 1, 8, tzinfo=UTC),
+        uploaded_to=datetime(2024, 2, 2, 10, tzinfo=UTC),
+        near=(52.52, 13.405),
+        radius_km=2.5,
+    )
+    assert image_search_query(filters, 5)["query"] == {
+        "bool": {
+            "filter": [
+                {"term": {"make": "Canon"}},
+                {"term": {"model": "EOS R5"}},
+                {"term": {"format": "jpeg"}},
+                {
+                    "range": {
+                        "taken_at": {
+                            "gte": "2024-01-01T00:00:00.000Z",
+                            "lte": "2024-01-31T23:59:59.999Z",
+                        }
+                    }
+                },
+                {
+                    "range": {
+                        "uploaded_at": {
+                            "gte": "2024-02-01T08:00:00.000Z",
+                            "lte": "2024-02-02T10:00:00.000Z",
+                        }
+                    }
+                },
+                {"geo_distance": {"distance": "2.5km", "location": {"lat": 52.52, "lon": 13.405}}},
+            ]
+        }
+    }
+
+
+def test_near_without_a_radius_searches_the_default_radius() -> None:
+    clauses = image_search_query(ImageFilters(near=(0.0, 0.0)), 5)["query"]["bool"]["filter"]
+    assert clauses == [
+        {"geo_distance": {"distance": "10.0km", "location": {"lat": 0.0, "lon": 0.0}}}
+    ]
+
+
+def test_the_next_page_searches_after_the_cursor_values() -> None:
+    body = image_search_query(ImageFilters(make="Apple"), 10, [1714564800000, "ab" * 32])
+    assert body["search_after"] == [1714564800000, "ab" * 32]
+
+
+def test_query_refuses_bad_sizes() -> None:
+    with pytest.raises(ValueError, match="page size"):
+        image_search_query(ImageFilters(), 0)
+    with pytest.raises(ValueError, match="page size"):
+        image_search_query(ImageFilters(), MAX_PAGE_SIZE + 1)
 
 
 def _hit(n: int) -> dict[str, Any]:
