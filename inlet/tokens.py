@@ -87,8 +87,9 @@ def verify(secret: str, token: str, expected: TokenKind) -> Claims:
         # PyJWT checks the signature before the claims, so this token is genuine.
         raise ExpiredToken("the token has expired") from None
     except jwt.InvalidAudienceError:
-        payload = jwt.decode(token, options={"verify_signature": False})
-        raise _not_this_kind(expected, payload.get("aud"), {k.audience for k in TokenKind}) from None
+        # The signature was checked before the audience: these claims are genuine.
+        audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+        raise _not_this_kind(expected, audience, {k.audience for k in TokenKind}) from None
     except jwt.PyJWTError:
         raise InvalidToken("the token is malformed or its signature is invalid") from None
     if header.get("typ") != expected.typ:
