@@ -308,8 +308,7 @@ def test_filenames_are_text_and_the_page_fits_a_phone(
     browser.phone()
     open_page(browser, link)
     add_files(browser, *(tmp_path / name for name in names))
-    for name in names:
-        wait_for(browser, lambda name=name: state_of(browser, name) == "stored")
+    wait_for(browser, lambda: [state_of(browser, name) for name in names] == ["stored"] * 3)
     # The browser sends '"' in a multipart filename as %22 (HTML's form encoding).
     sent = sorted(name.replace('"', "%22") for name in names)
     wait_for(browser, lambda: history_names(browser) == sent)
