@@ -87,7 +87,7 @@ def verify(secret: str, token: str, expected: TokenKind) -> Claims:
         # PyJWT checks the signature before the claims, so this token is genuine.
         raise ExpiredToken("the token has expired") from None
     except jwt.InvalidAudienceError:
-        # The signature was checked before the audience: these claims are genuine.
+        # Signature and issuer are checked before the audience: these claims are ours.
         audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
         raise _not_this_kind(expected, audience, {k.audience for k in TokenKind}) from None
     except jwt.PyJWTError:
@@ -108,4 +108,4 @@ def _not_this_kind(expected: TokenKind, found: Any, ours: set[str]) -> TokenErro
     audience or type is no kind of ours at all is invalid (a 401)."""
     if isinstance(found, str) and found in ours:
         return WrongTokenKind(f"this is not an {expected.value} token")
-    return InvalidToken("the token is not one of Inlet's")
+    return InvalidToken("the token's issuer, audience or type is not Inlet's")

@@ -81,6 +81,7 @@ def edge_tokens(secret: str, kind: tokens.TokenKind, subject: str) -> dict[str, 
     """Tokens signed with the deployment's own key that must be refused all the same:
     each differs from a good one of ``kind`` in one header field or claim."""
     typ = {"alg": "HS256", "typ": kind.typ}
+    other = next(k for k in tokens.TokenKind if k is not kind)
     edges: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         "no-aud": (typ, {"aud": None}),
         "aud-prefix": (typ, {"aud": kind.audience[:-1]}),
@@ -88,6 +89,7 @@ def edge_tokens(secret: str, kind: tokens.TokenKind, subject: str) -> dict[str, 
         "iss-prefix": (typ, {"iss": tokens.ISSUER[:-1]}),
         "iss-extension": (typ, {"iss": f"{tokens.ISSUER}2"}),
         "iss-list": (typ, {"iss": [tokens.ISSUER]}),
+        "iss-other-aud-other-kind": (typ, {"iss": "other", "aud": other.audience}),
         "unknown-crit": ({**typ, "crit": ["inlet-ext"], "inlet-ext": True}, {}),
         "typ-plain-jwt": ({**typ, "typ": "JWT"}, {}),
         "alg-none": ({**typ, "alg": "none"}, {}),
