@@ -97,6 +97,13 @@ def eventually(
         time.sleep(interval)
 
 
+def public_rendition(stack: Stack, image_id: str, timeout: float = 30.0) -> str:
+    """Wait until a worker has verified the image and made its public rendition (until
+    then GET /v1/images/{id} answers 503 image-not-ready); its SHA-256."""
+    renditions = stack.context().renditions
+    return eventually(lambda: renditions.public_hash(image_id), timeout=timeout)
+
+
 def started_backend(backends: Backends, name: str) -> servers.Service:
     """The backend server ``name`` ("redis", "s3", "search") that the tests started;
     the test is skipped when the environment named another one."""

@@ -23,7 +23,7 @@ import requests
 
 from devstack import proxy
 from devstack.servers import Backends
-from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
+from tests.e2e.conftest import Stack, eventually, public_rendition, start_stack, stop_stack
 from tests.http import multipart
 from tests.images import make_image
 
@@ -169,6 +169,7 @@ def test_a_burst_with_a_bad_token_meets_429_while_a_page_upload_works(stack: Sta
         # As the upload page sends a photo: its token in Authorization, from its own address.
         image_id = upload(stack, make_image("JPEG", size=(90, 90), noise=True, seed=32))
         statuses = burst.result(timeout=120)
+    public_rendition(stack, image_id)
     print(f"\nburst of {BURST} with a bad token from 127.0.0.2: {dict(statuses)}")
     assert sum(statuses.values()) == BURST
     assert statuses[429] > 0, statuses

@@ -16,7 +16,7 @@ import requests
 
 from devstack import proxy
 from devstack.servers import Backends
-from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
+from tests.e2e.conftest import Stack, public_rendition, start_stack, stop_stack
 from tests.e2e.test_front_door import upload
 from tests.images import make_image
 
@@ -45,9 +45,7 @@ def _polyglots() -> dict[str, bytes]:
 def test_a_polyglot_is_served_only_as_an_image(stack: Stack, trailer: str) -> None:
     data = _polyglots()[trailer]
     image_id = upload(stack, data, name="<b>x</b>.jpg")
-    # Served once the worker has verified it and made its public rendition.
-    renditions = stack.context().renditions
-    eventually(lambda: renditions.public_hash(image_id) is not None, timeout=30)
+    public_rendition(stack, image_id)
     url = f"{stack.url}/v1/images/{image_id}"
     # A miss, a miss and a cache hit (proxy_cache_min_uses 2): all the same answer.
     for _ in range(3):
@@ -101,6 +99,7 @@ def test_the_store_sees_no_client_header_and_redirects_nothing(
 ) -> None:
     data = make_image("JPEG", size=(32, 32), noise=True, seed=34)
     image_id = upload(stack, data)
+    public_rendition(stack, image_id)
     store = RecordingStore(data)
     threading.Thread(target=store.serve_forever, daemon=True).start()
     front = proxy.proxy_service(

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from devstack.servers import Backends, Service
-from tests.e2e.conftest import Stack, eventually, paused, started_backend
+from tests.e2e.conftest import Stack, eventually, paused, public_rendition, started_backend
 from tests.http import multipart
 from tests.images import make_image
 
@@ -45,6 +45,7 @@ def test_a_stalled_store_costs_seconds_and_loses_nothing(
     kept_answer = upload(stack.new_link(), kept)
     assert kept_answer.status_code == 201, kept_answer.text
     kept_url = f"{stack.url}{kept_answer.json()['images'][0]['url']}"
+    public_rendition(stack, kept_answer.json()["images"][0]["id"])  # a GET asks the store
     eventually(lambda: stack.get("/v1/stats").json()["totals"]["images"] > 0, timeout=60)
     before = stack.get("/v1/stats").json()["totals"]
     with paused(store):
