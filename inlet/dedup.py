@@ -12,6 +12,8 @@ from typing import Protocol
 
 from redis import Redis
 
+from inlet.stores.keys import Keys
+
 # A member no image id can be (ids are 64 hex digits). The reconcile job adds it after
 # adding every stored image: from then on each store write is followed by its SADD,
 # so an id outside the SET is not stored. It lives and dies with the SET itself: a
@@ -33,7 +35,7 @@ class Hashes(Protocol):
 class HashIndex:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
-        self.key = f"{prefix}:hashes"
+        self.key = Keys(prefix).hashes()
 
     def add(self, image_id: str) -> bool:
         """Record the hash; True for exactly one of any number of concurrent callers."""

@@ -19,6 +19,7 @@ from redis import Redis
 from inlet.links import RETENTION, Link
 from inlet.outcomes import State
 from inlet.senders import Sender
+from inlet.stores.keys import Keys
 from inlet.verification import States
 
 # Enough for any page to show; older entries fall off the end.
@@ -48,7 +49,7 @@ class UploadHistory:
         self.prefix = prefix
 
     def _key(self, link_id: str, sender: Sender) -> str:
-        return f"{self.prefix}:link:{link_id}:sender:{sender.digest}:uploads"
+        return Keys(self.prefix).sender_uploads(link_id, sender.digest)
 
     def record(
         self, link: Link, sender: Sender | None, entries: list[tuple[str, str, bool]]

@@ -22,6 +22,8 @@ from typing import Any
 from redis import Redis
 from redis.typing import EncodableT, FieldT
 
+from inlet.stores.keys import Keys
+
 RETENTION = 30 * 24 * 3600
 MAX_LABEL = 100
 # Bidirectional overrides and isolates can make a label read as something else.
@@ -144,23 +146,24 @@ class LinkStore:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.keys = Keys(prefix)
         self._reserve = redis.register_script(_RESERVE)
 
     def _key(self, link_id: str) -> str:
-        return f"{self.prefix}:link:{link_id}"
+        return self.keys.link(link_id)
 
     def _used_key(self, link_id: str) -> str:
-        return f"{self.prefix}:link:{link_id}:used"
+        return self.keys.link_used(link_id)
 
     def _bytes_key(self, link_id: str) -> str:
-        return f"{self.prefix}:link:{link_id}:used_bytes"
+        return self.keys.link_used_bytes(link_id)
 
     def _images_key(self, link_id: str) -> str:
-        return f"{self.prefix}:link:{link_id}:images"
+        return self.keys.link_images(link_id)
 
     @property
     def _index_key(self) -> str:
-        return f"{self.prefix}:links"
+        return self.keys.links()
 
     def create(
         self,
@@ -172,7 +175,7 @@ class LinkStore:
     ) -> Link:
         link_id = secrets.token_hex(12)
         now = int(time.time())
-        seq = int(self.redis.incr(f"{self._index_key}:seq"))
+        seq = int(self.redis.incr(self.keys.links_seq()))
         keep_until = expires_at + RETENTION
         record: dict[FieldT, EncodableT] = {
             "created_at": now,

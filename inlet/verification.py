@@ -16,6 +16,7 @@ from typing import Protocol
 from redis import Redis
 
 from inlet.outcomes import Refusal, State
+from inlet.stores.keys import Keys
 
 REJECTED_TTL = 30 * 24 * 3600
 # Deliveries of one image's verification are counted for this long.
@@ -39,14 +40,14 @@ class ImageStates:
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
-        self.prefix = prefix
-        self.ready_key = f"{prefix}:ready"
+        self.keys = Keys(prefix)
+        self.ready_key = self.keys.ready()
 
     def _rejected_key(self, image_id: str) -> str:
-        return f"{self.prefix}:rejected:{image_id}"
+        return self.keys.rejected(image_id)
 
     def _attempts_key(self, image_id: str) -> str:
-        return f"{self.prefix}:verify-attempts:{image_id}"
+        return self.keys.verify_attempts(image_id)
 
     def state(self, image_id: str) -> State:
         with self.redis.pipeline() as pipe:

@@ -26,6 +26,7 @@ from inlet.metadata import extract_metadata
 from inlet.outbox import Outbox
 from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
+from inlet.stores.keys import Keys
 from inlet.verification import ImageStates
 from search import service
 from search.client import make_client
@@ -94,7 +95,7 @@ class Context:
         """Held by one reconcile run at a time. Its expiry outlives a run: a task is
         killed at TASK_TIME_LIMIT, and a longer run (the command line) renews it as it
         goes."""
-        key = f"{self.settings.redis_prefix}:reconcile:lock"
+        key = Keys(self.settings.redis_prefix).reconcile_lock()
         return RunLock(self.redis, key, ttl=2 * self.settings.task_time_limit)
 
     def indexed_ids(self, ids: Sequence[str]) -> set[str]:
