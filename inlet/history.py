@@ -1,7 +1,8 @@
 """What each sender has sent through a link: a bounded Redis list per (link, sender).
 
-Written when an upload is committed, so a reload right after an upload shows it
-without waiting for the workers; kept as long as the link record (links.RETENTION).
+Written by ingest when an upload is committed, with the upload event's own time, so
+a reload right after an upload shows it without waiting for the workers; kept as long
+as the link record (links.RETENTION).
 An upload without a sender id is recorded nowhere here (admins still see it in the
 uploads index), and a caller without one is shown nothing: a link is shared, so
 only the id a sender's client keeps tells their uploads from everyone else's.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -51,17 +51,11 @@ class UploadHistory:
     def _key(self, link_id: str, sender: Sender) -> str:
         return Keys(self.prefix).sender_uploads(link_id, sender.digest)
 
-    def record(
-        self, link: Link, sender: Sender | None, entries: list[tuple[str, str, bool]]
-    ) -> None:
-        """Append (image id, filename, duplicate) entries, in upload order."""
+    def record(self, link: Link, sender: Sender | None, entries: list[UploadEntry]) -> None:
+        """Append the entries, in upload order."""
         if not entries or sender is None:
             return
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        rows = [
-            json.dumps(asdict(UploadEntry(image_id, filename, duplicate, now)))
-            for image_id, filename, duplicate in entries
-        ]
+        rows = [json.dumps(asdict(entry)) for entry in entries]
         key = self._key(link.id, sender)
         with self.redis.pipeline() as pipe:
             pipe.rpush(key, *rows)

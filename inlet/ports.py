@@ -1,0 +1,30 @@
+"""The interfaces through which the domain's rules use their stores.
+
+Ingest, deletion and the answers about an image need a few operations of Redis and
+the object store; each is named here as a Protocol, implemented in `inlet/stores/`
+and faked in memory by the unit tests (tests/fakes.py).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from inlet.history import UploadEntry
+from inlet.links import Link, Shortfall
+from inlet.senders import Sender
+
+
+class Quota(Protocol):
+    """The part of :class:`~inlet.links.LinkStore` that ingest needs."""
+
+    def reserve(self, link: Link, size: int) -> Shortfall | None: ...
+
+    def release(self, link: Link, size: int) -> None: ...
+
+    def record_image(self, link: Link, image_id: str) -> None: ...
+
+
+class History(Protocol):
+    """Each sender's own list of what they sent through a link."""
+
+    def record(self, link: Link, sender: Sender | None, entries: list[UploadEntry]) -> None: ...
