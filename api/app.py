@@ -32,19 +32,19 @@ from api.resources.upload_check import UploadCheckResource
 from api.resources.uploads import UploadsResource
 from api.resources.uploads_self import UploadsSelfResource
 from api.static_files import StaticFiles
-from inlet.admin_tokens import AdminTokens
-from inlet.blobstore import BlobStore
-from inlet.clients import make_blob_store, make_redis
-from inlet.deadletter import DeadLetters
-from inlet.dedup import HashIndex
 from inlet.dispatch import Dispatcher
-from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
-from inlet.links import LinkStore
-from inlet.outbox import Outbox
-from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
-from inlet.verification import ImageStates
+from inlet.stores.admin_tokens import AdminTokens
+from inlet.stores.blobstore import BlobStore
+from inlet.stores.clients import make_blob_store, make_redis
+from inlet.stores.deadletter import DeadLetters
+from inlet.stores.dedup import HashIndex
+from inlet.stores.history import UploadHistory
+from inlet.stores.links import LinkStore
+from inlet.stores.outbox import Outbox
+from inlet.stores.renditions import Renditions, public_store
+from inlet.stores.verification import ImageStates
 from search import service
 from search.client import make_client
 from search.errors import SearchError

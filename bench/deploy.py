@@ -27,9 +27,9 @@ from minio.deleteobjects import DeleteObject
 from devstack import proxy, servers
 from devstack.servers import Backends
 from inlet import tokens
-from inlet.blobstore import key_for
-from inlet.clients import make_blob_store, make_redis
+from inlet.blobs import key_for
 from inlet.settings import Settings
+from inlet.stores.clients import make_blob_store, make_redis
 from inlet.stores.keys import Keys
 from search.client import make_client
 from tests.support import drop_indices

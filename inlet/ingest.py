@@ -28,14 +28,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
-from inlet.blobstore import BlobInfo, BlobStore, StoreUnavailable
-from inlet.dedup import Hashes
+from inlet.blobs import BlobInfo, StoreUnavailable
 from inlet.dispatch import Dispatcher, UploadEvent
 from inlet.history import UploadEntry
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link, Shortfall
 from inlet.outcomes import Accepted, Outcome, Refusal, Refused, State
-from inlet.ports import History, Quota
+from inlet.ports import Blobs, Hashes, History, Quota
 from inlet.refusals import is_store_failure, quota_refusal, store_unavailable, unknown_hash
 from inlet.senders import Sender
 from inlet.verification import States
@@ -76,7 +75,7 @@ class Ingestor:
     def __init__(
         self,
         *,
-        blobs: BlobStore,
+        blobs: Blobs,
         hashes: Hashes,
         links: Quota,
         states: States,

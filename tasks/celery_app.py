@@ -63,7 +63,7 @@ def _broker_options(settings: Settings) -> dict[str, Any]:
             "visibility_timeout": visibility_timeout,
             "global_keyprefix": Keys(settings.redis_prefix).celery(),
             # A stalled broker costs the API a few seconds, not minutes: upload events
-            # wait in the outbox (inlet/outbox.py) and are sent again later.
+            # wait in the outbox (inlet/stores/outbox.py) and are sent again later.
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         },

@@ -18,16 +18,16 @@ from celery.exceptions import SoftTimeLimitExceeded
 from elasticsearch import Elasticsearch
 from redis import Redis
 
-from inlet.blobstore import BlobStore
-from inlet.clients import make_blob_store, make_redis
-from inlet.dedup import HashIndex
-from inlet.locks import RunLock
 from inlet.metadata import extract_metadata
-from inlet.outbox import Outbox
-from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
+from inlet.stores.blobstore import BlobStore
+from inlet.stores.clients import make_blob_store, make_redis
+from inlet.stores.dedup import HashIndex
 from inlet.stores.keys import Keys
-from inlet.verification import ImageStates
+from inlet.stores.locks import RunLock
+from inlet.stores.outbox import Outbox
+from inlet.stores.renditions import Renditions, public_store
+from inlet.stores.verification import ImageStates
 from search import service
 from search.client import make_client
 from search.errors import SearchError

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from inlet.blobstore import BlobInfo, BlobStream, StoreUnavailable
+from inlet.blobs import BlobInfo, StoreUnavailable
 from inlet.dispatch import UploadEvent
 from inlet.history import UploadEntry
 from inlet.links import Link, Shortfall
 from inlet.outcomes import State
 from inlet.senders import Sender
+from inlet.stores.blobstore import BlobStream
 from inlet.verification import Rejection
 
 

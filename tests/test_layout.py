@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("api", "inlet", "tasks", "search")
+PACKAGES = ("api", "inlet", "tasks", "search", "uploader")
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 50
 NOQA = re.compile(r"#\s*noqa\b(?P<rest>.*)$")
@@ -59,10 +59,39 @@ def test_functions_stay_short(path: Path) -> None:
     assert long == []
 
 
-@pytest.mark.parametrize("path", list(modules("inlet")), ids=rel)
-def test_the_domain_imports_no_framework(path: Path) -> None:
-    frameworks = {"falcon", "gunicorn", "celery", "billiard", "kombu", "api", "tasks"}
-    assert imported(path) & frameworks == set()
+FRAMEWORKS = {"falcon", "gunicorn", "celery", "billiard", "kombu", "api", "tasks", "search"}
+# The clients of the backends: only the adapters (inlet/stores/, search/) hold them.
+CLIENTS = {"redis", "minio", "urllib3", "elasticsearch", "elastic_transport", "requests"}
+STORES = ROOT / "inlet" / "stores"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, dotted in full."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def domain_modules() -> list[Path]:
+    return [p for p in modules("inlet") if not p.is_relative_to(STORES)]
+
+
+@pytest.mark.parametrize("path", domain_modules(), ids=rel)
+def test_the_domain_imports_no_framework_no_client_and_no_store(path: Path) -> None:
+    assert imported(path) & (FRAMEWORKS | CLIENTS) == set()
+    stores = {name for name in imported_modules(path) if name.startswith("inlet.stores")}
+    assert stores == set(), "the domain uses its stores through inlet/ports.py"
+
+
+@pytest.mark.parametrize("path", sorted(STORES.glob("*.py")), ids=rel)
+def test_the_stores_import_no_framework(path: Path) -> None:
+    # The adapters may use the domain's types and their clients, nothing above them.
+    assert imported(path) & FRAMEWORKS == set()
 
 
 @pytest.mark.parametrize("path", list(modules("tasks", "search")), ids=rel)
@@ -71,13 +100,12 @@ def test_only_the_api_imports_the_api(path: Path) -> None:
     assert "falcon" not in imported(path)
 
 
-def domain_modules() -> list[Path]:
-    # inlet/upload/ is the terminal uploader, a client of the API that ships with the
-    # package (`python -m inlet.upload`): speaking HTTP is its job.
-    return [p for p in modules("inlet") if "upload" not in p.relative_to(ROOT / "inlet").parts]
+@pytest.mark.parametrize("path", list(modules("uploader")), ids=rel)
+def test_the_client_imports_nothing_of_the_server(path: Path) -> None:
+    assert imported(path) & (first_party() - {"uploader"}) == set()
 
 
-@pytest.mark.parametrize("path", domain_modules(), ids=rel)
+@pytest.mark.parametrize("path", list(modules("inlet")), ids=rel)
 def test_the_domain_speaks_no_http(path: Path) -> None:
     text = path.read_text()
     assert "/v1/" not in text, "URLs are built in api/"

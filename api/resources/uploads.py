@@ -16,9 +16,9 @@ from api.outcomes import nothing_accepted, outcome_dict
 from api.resources.by_hash import is_json, read_by_hash
 from api.resources.pages import redirect_browser
 from inlet.ingest import Ingestor, Staged
-from inlet.links import LinkStore
 from inlet.outcomes import Outcome, Refused
 from inlet.settings import Settings
+from inlet.stores.links import LinkStore
 
 log = logging.getLogger(__name__)
 

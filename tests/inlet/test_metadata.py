@@ -19,7 +19,7 @@ from PIL.TiffImagePlugin import IFDRational
 from inlet import tiff
 from inlet.images import register_heif
 from inlet.metadata import extract_metadata
-from inlet.rangefile import RangeFile
+from inlet.stores.rangefile import RangeFile
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "exif-samples"
 FORMATS = ["JPEG", "TIFF", "PNG", "WEBP", "HEIF"]

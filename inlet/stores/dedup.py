@@ -8,7 +8,6 @@ the SET is known to be complete (:meth:`HashIndex.known`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
 
 from redis import Redis
 
@@ -20,16 +19,6 @@ from inlet.stores.keys import Keys
 # Redis that lost the SET (or was never reconciled) has no marker, and a miss there
 # must ask the store.
 COMPLETE = "complete"
-
-
-class Hashes(Protocol):
-    """The dedup index as ingest and delete use it."""
-
-    def add(self, image_id: str) -> bool: ...
-
-    def __contains__(self, image_id: str) -> bool: ...
-
-    def discard(self, image_id: str) -> None: ...
 
 
 class HashIndex:

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from redis import Redis
 
-from inlet.blobstore import BlobStore, S3BlobStore, key_for
+from inlet.blobs import key_for
+from inlet.stores.blobstore import BlobStore, S3BlobStore
 from inlet.stores.keys import Keys
 
 PREFIX = "public/"
