@@ -51,8 +51,8 @@ _TABLE = """
 {prefix}:deadletter:total | counter | failed tasks | failures, metrics | forever
 {prefix}:admin-tokens | sorted set | admin tokens (mint) | admin tokens (list) | to the expiry
 {prefix}:admin-token:{token_id} | hash | admin tokens (mint) | admin tokens (list) | expiry + 60 s
-{prefix}:admin-token-revoked:{token_id} | string | admin tokens (revoke) | admin auth | expiry+60 s
-{prefix}:admin-name-revoked:{name} | string | admin tokens (revoke) | admin auth | longest lifetime
+{prefix}:admin-token-revoked:{token_id} | string | admin tokens (revoke) | auth | expiry + 60 s
+{prefix}:admin-name-revoked:{name} | string | admin tokens (revoke) | auth | max TTL + 60 s
 {prefix}:reconcile:lock | string | reconcile | reconcile | twice TASK_TIME_LIMIT, renewed
 {prefix}:celery:* | Celery's | Celery (send) | Celery (workers) | Celery's
 """
