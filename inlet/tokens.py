@@ -87,11 +87,13 @@ def verify(secret: str, token: str, expected: TokenKind) -> Claims:
         # PyJWT checks the signature before the claims, so this token is genuine.
         raise ExpiredToken("the token has expired") from None
     except jwt.InvalidAudienceError:
-        raise WrongTokenKind(f"this is not an {expected.value} token") from None
+        # Signature and issuer are checked before the audience: these claims are ours.
+        audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+        raise _not_this_kind(expected, audience, {k.audience for k in TokenKind}) from None
     except jwt.PyJWTError:
         raise InvalidToken("the token is malformed or its signature is invalid") from None
     if header.get("typ") != expected.typ:
-        raise WrongTokenKind(f"this is not an {expected.value} token")
+        raise _not_this_kind(expected, header.get("typ"), {k.typ for k in TokenKind})
     return Claims(
         kind=expected,
         subject=str(payload["sub"]),
@@ -99,3 +101,11 @@ def verify(secret: str, token: str, expected: TokenKind) -> Claims:
         issued_at=int(payload["iat"]),
         token_id=str(payload["jti"]),
     )
+
+
+def _not_this_kind(expected: TokenKind, found: Any, ours: set[str]) -> TokenError:
+    """A genuine token of the other kind is the wrong kind (a 403 at the API); one whose
+    audience or type is no kind of ours at all is invalid (a 401)."""
+    if isinstance(found, str) and found in ours:
+        return WrongTokenKind(f"this is not an {expected.value} token")
+    return InvalidToken("the token's issuer, audience or type is not Inlet's")

@@ -1,12 +1,32 @@
-"""Test-only operations on the backends: things the product never needs to do."""
+"""Test-only operations on the backends (things the product never needs to do), and
+the shared fixtures the tests may require."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 from celery import Celery
 from elasticsearch import Elasticsearch
 from redis import Redis
 
 from search.indices import IndexNames, alias_targets, index_specs
+
+# Set by .ci/run, where a copy of ../shared sits beside the clone: there a missing
+# fixture is a broken run, not a reason to skip (a fork's CI leaves it unset).
+REQUIRE_FIXTURES = "INLET_REQUIRE_FIXTURES"
+
+
+def shared_fixture(directory: Path, pattern: str) -> Path:
+    """``directory`` when it holds files matching ``pattern``; otherwise the test is
+    skipped, or fails when the run requires the shared fixtures."""
+    if directory.is_dir() and any(directory.rglob(pattern)):
+        return directory
+    missing = f"no {pattern} files in {directory}"
+    if os.environ.get(REQUIRE_FIXTURES) == "1":
+        pytest.fail(f"{missing}, and {REQUIRE_FIXTURES}=1 requires them", pytrace=False)
+    pytest.skip(f"{missing} (shared fixtures are optional unless {REQUIRE_FIXTURES}=1)")
 
 
 def refresh(es: Elasticsearch, names: IndexNames) -> None:

@@ -284,26 +284,47 @@ def test_a_link_revoked_while_the_page_is_open(
     assert "withdrawn" in rows(browser)["late.jpg"].text
 
 
+# Elements (by CSS selector) whose box reaches past either side of the viewport.
+OUTSIDE_THE_VIEWPORT = """
+const width = document.documentElement.clientWidth;
+return [...document.querySelectorAll(arguments[0])]
+  .map((e) => [e.id || e.className || e.tagName, e.getBoundingClientRect()])
+  .filter(([, box]) => box.width === 0 || box.left < 0 || box.right > width)
+  .map(([what, box]) => `${what}: ${box.left}..${box.right} of ${width}`);
+"""
+PHONE_PARTS = "#camera-button, #files li.file, #files .name, #history li, #history .name"
+
+
 def test_filenames_are_text_and_the_page_fits_a_phone(
     browser: Browser, site: Site, tmp_path: Path
 ) -> None:
     hostile = '<img src=x onerror="document.title=1">.jpg'
+    long_name = "IMG_" + "2041" * 40 + ".jpg"  # no place to break a line
     (tmp_path / hostile).write_bytes(make_image(seed=541))
     (tmp_path / "IMG_2041.HEIC").write_bytes(make_image("HEIF", seed=542))
+    (tmp_path / long_name).write_bytes(make_image(seed=543))
+    names = sorted([hostile, "IMG_2041.HEIC", long_name])
     link = new_link(site, max_images=50)
     browser.phone()
     open_page(browser, link)
-    add_files(browser, tmp_path / hostile, tmp_path / "IMG_2041.HEIC")
-    wait_for(browser, lambda: state_of(browser, "IMG_2041.HEIC") == "stored")
-    wait_for(browser, lambda: state_of(browser, hostile) == "stored")
-    wait_for(browser, lambda: len(history_names(browser)) == 2)
+    add_files(browser, *(tmp_path / name for name in names))
+    wait_for(browser, lambda: [state_of(browser, name) for name in names] == ["stored"] * 3)
+    # The browser sends '"' in a multipart filename as %22 (HTML's form encoding).
+    sent = sorted(name.replace('"', "%22") for name in names)
+    wait_for(browser, lambda: history_names(browser) == sent)
+    # Shown as the characters it is made of, in the list and in the history; never markup.
+    assert sorted(rows(browser)) == names
     assert browser.driver.title == "Send photos"
-    assert not browser.driver.find_elements(By.CSS_SELECTOR, "#files img[src='x']")
-    width = browser.driver.execute_script("return document.documentElement.scrollWidth")
-    assert width <= 390
-    assert browser.driver.find_element(By.ID, "camera-button").is_displayed()
-    shot = browser.screenshot("phone")
-    assert shot.stat().st_size > 0
+    markup = "return document.querySelectorAll('img[src=\"x\"], [onerror]').length"
+    assert browser.driver.execute_script(markup) == 0
+    # On a 390 px wide phone: nothing scrolls sideways, every row, name and the camera
+    # button lie within the screen, and the button is a finger's size (44 px).
+    assert browser.driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert browser.driver.execute_script(OUTSIDE_THE_VIEWPORT, PHONE_PARTS) == []
+    camera = browser.driver.find_element(By.ID, "camera-button")
+    assert camera.is_displayed()
+    assert camera.size["height"] >= 44
+    browser.screenshot("phone")
 
 
 def test_an_upload_cut_off_by_a_lost_network_resumes(

@@ -3,6 +3,7 @@ and no request thread waits longer than the configured bounds."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import urllib.parse
@@ -45,6 +46,16 @@ def raw_request(stack: Stack, head: str, body: bytes, *, close: bool) -> tuple[b
     return answer, time.monotonic() - started
 
 
+def parsed(answer: bytes) -> tuple[int, dict[str, Any]]:
+    """The status and the problem document of a raw HTTP answer; fails on anything else,
+    an empty answer (the connection closed unanswered) included."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    assert headers.get("content-type") == "application/problem+json", answer[:500]
+    return int(status_line.split()[1]), dict(json.loads(body))
+
+
 def upload_head(link: dict[str, Any], content_type: str, length: str) -> str:
     path = urllib.parse.urlsplit(link["url"]).path
     return (
@@ -66,7 +77,10 @@ def test_a_body_shorter_than_its_content_length_commits_nothing(stack: Stack) ->
     head = upload_head(link, ctype, f"Content-Length: {len(body) + 1000}")
     answer, _ = raw_request(stack, head, body, close=True)
 
-    assert b" 201 " not in answer.split(b"\r\n", 1)[0]
+    status, problem = parsed(answer)
+    assert status == 400
+    assert problem["type"].endswith("body-incomplete"), problem
+    assert "nothing was stored" in problem["detail"]
     assert state(stack, link) == before
 
 

@@ -158,11 +158,21 @@ def test_stats_need_an_admin_token(stack: Stack) -> None:
 
 
 def test_metadata_is_202_until_indexed_then_200(stack: Stack) -> None:
-    data = photo("JPEG", 300, "SLOW-meta", "SLOW-meta")
-    image_id = upload(stack, [("slow.jpg", data)])[0]["id"]
-    first = stack.session.get(f"{stack.url}/v1/images/{image_id}/metadata")
-    assert first.status_code == 202
-    assert first.json()["status"] == "processing"
+    # The extractor holds the task until the test opens the gate (tests/e2e/extractors.py).
+    data = photo("JPEG", 300, "Gate", "GATE-meta")
+    image_id = upload(stack, [("gate.jpg", data)])[0]["id"]
+    url = f"{stack.url}/v1/images/{image_id}/metadata"
+    markers = stack.workdir / "markers"
+    eventually((markers / "GATE-meta.waiting").exists)
+    held = stack.session.get(url)
+    assert held.status_code == 202
+    assert held.json() == {"id": image_id, "status": "processing", "state": "ready"}
+
+    (markers / "GATE-meta.open").touch()
+
+    meta = eventually(lambda: (r := stack.session.get(url)).status_code == 200 and r.json())
+    assert (meta["id"], meta["model"], meta["format"]) == (image_id, "GATE-meta", "JPEG")
+    assert "metadata_error" not in meta
     unknown = stack.session.get(f"{stack.url}/v1/images/{'f' * 64}/metadata")
     assert unknown.status_code == 404
 

@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from inlet import tokens
+from tests.http import edge_tokens, signed_jwt, token_claims
 
 SECRET = "k" * 64
 
@@ -50,7 +51,7 @@ def test_the_typ_header_must_match_the_audience() -> None:
         tokens.verify(SECRET, token, tokens.TokenKind.ADMIN)
 
 
-@pytest.mark.parametrize("missing", ["exp", "iat", "jti", "sub", "iss"])
+@pytest.mark.parametrize("missing", ["exp", "iat", "jti", "sub", "iss", "aud"])
 def test_required_claims(missing: str) -> None:
     token = forge(claims(**{missing: None}), {"typ": "inlet-admin+jwt"})
     with pytest.raises(tokens.InvalidToken):
@@ -76,3 +77,19 @@ def test_only_hs256_is_accepted() -> None:
     unsigned = f"{header.decode().rstrip('=')}.{body.decode().rstrip('=')}."
     with pytest.raises(tokens.InvalidToken):
         tokens.verify(SECRET, unsigned, tokens.TokenKind.ADMIN)
+
+
+def test_a_token_forged_as_issue_would_sign_it_is_accepted() -> None:
+    # The control for the edge cases below: each differs from this one in one field only.
+    for kind in tokens.TokenKind:
+        header = {"alg": "HS256", "typ": kind.typ}
+        token = signed_jwt(SECRET, header, token_claims(kind, "subject"))
+        assert tokens.verify(SECRET, token, kind).subject == "subject"
+
+
+@pytest.mark.parametrize("kind", list(tokens.TokenKind), ids=lambda k: k.value)
+@pytest.mark.parametrize("edge", sorted(edge_tokens(SECRET, tokens.TokenKind.LINK, "s")))
+def test_edge_cases_signed_with_our_key_are_invalid(kind: tokens.TokenKind, edge: str) -> None:
+    token = edge_tokens(SECRET, kind, "subject")[edge]
+    with pytest.raises(tokens.InvalidToken):
+        tokens.verify(SECRET, token, kind)
