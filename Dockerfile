@@ -50,6 +50,7 @@ COPY api/ ./api/
 COPY tasks/ ./tasks/
 COPY search/ ./search/
 COPY inlet/ ./inlet/
+COPY uploader/ ./uploader/
 # Bytecode is compiled once at build time (the app user cannot write /app);
 # /app/var (beat's celerybeat-schedule) and /app/spool (upload spool files) are the
 # writable directories; compose mounts volumes on them.

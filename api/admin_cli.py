@@ -1,5 +1,5 @@
 """`python -m api token|tokens|revoke`: admin tokens recorded in, and withdrawn through,
-the deployment's Redis (inlet/admin_tokens.py)."""
+the deployment's Redis (inlet/stores/admin_tokens.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import time
 
 from redis.exceptions import RedisError
 
-from inlet.admin_tokens import AdminTokens, InvalidName, as_rows, clean_name
-from inlet.clients import make_redis
 from inlet.settings import Settings, given, parse_quantity
+from inlet.stores.admin_tokens import AdminTokens, InvalidName, as_rows, clean_name
+from inlet.stores.clients import make_redis
 
 DEFAULT_TTL = 48 * 3600
 

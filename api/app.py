@@ -5,6 +5,7 @@ collaborators. Building an app touches no network; :func:`prepare_backends`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -31,19 +32,19 @@ from api.resources.upload_check import UploadCheckResource
 from api.resources.uploads import UploadsResource
 from api.resources.uploads_self import UploadsSelfResource
 from api.static_files import StaticFiles
-from inlet.admin_tokens import AdminTokens
-from inlet.blobstore import BlobStore
-from inlet.clients import make_blob_store, make_redis
-from inlet.deadletter import DeadLetters
-from inlet.dedup import HashIndex
 from inlet.dispatch import Dispatcher
-from inlet.history import UploadHistory
 from inlet.ingest import Ingestor
-from inlet.links import LinkStore
-from inlet.outbox import Outbox
-from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
-from inlet.verification import ImageStates
+from inlet.stores.admin_tokens import AdminTokens
+from inlet.stores.blobstore import BlobStore
+from inlet.stores.clients import make_blob_store, make_redis
+from inlet.stores.deadletter import DeadLetters
+from inlet.stores.dedup import HashIndex
+from inlet.stores.history import UploadHistory
+from inlet.stores.links import LinkStore
+from inlet.stores.outbox import Outbox
+from inlet.stores.renditions import Renditions, public_store
+from inlet.stores.verification import ImageStates
 from search import service
 from search.client import make_client
 from search.errors import SearchError
@@ -63,31 +64,30 @@ def create_app(
     redis = redis if redis is not None else make_redis(settings)
     blobs = blobs if blobs is not None else make_blob_store(settings)
     es = es if es is not None else make_client(settings)
-    if dispatcher is None:
-        from tasks.celery_app import create_celery
-        from tasks.dispatch import CeleryDispatcher
-
-        outbox = Outbox(redis, settings.redis_prefix)
-        dispatcher = CeleryDispatcher(create_celery(settings), outbox)
+    dispatcher = dispatcher if dispatcher is not None else _celery_dispatcher(settings, redis)
     names = index_names(settings.index_prefix)
     links = LinkStore(redis, settings.redis_prefix)
     hashes = HashIndex(redis, settings.redis_prefix)
     states = ImageStates(redis, settings.redis_prefix)
     renditions = Renditions(redis, settings.redis_prefix, public_store(blobs))
+    history = UploadHistory(redis, settings.redis_prefix)
     ingestor = _ingestor(
-        settings, blobs=blobs, hashes=hashes, links=links, states=states, dispatcher=dispatcher
+        settings,
+        blobs=blobs,
+        hashes=hashes,
+        links=links,
+        states=states,
+        dispatcher=dispatcher,
+        history=history,
     )
 
     app = _bare_app(settings)
     tokens = AdminTokens(redis, settings.redis_prefix, settings.admin_token_max_ttl)
     app.add_middleware(AdminTokenCheck(tokens))
 
-    checks = {"redis": redis.ping, "s3": blobs.ping, "search": lambda: service.ping(es)}
-    app.add_route("/healthz", HealthResource())
-    app.add_route("/readyz", ReadyResource(checks))
-    app.add_route("/openapi.json", OpenAPIResource())
+    _service_routes(app, settings, redis, blobs, es)
     _link_routes(app, settings, links=links, es=es, blobs=blobs, states=states)
-    _add_upload_routes(app, settings, links, ingestor, states)
+    _add_upload_routes(app, settings, links, ingestor, states=states, history=history)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route(
         "/v1/images/{image_id:image_id}",
@@ -98,10 +98,31 @@ def create_app(
         MetadataResource(settings, es, names, blobs, states),
     )
     app.add_route("/v1/stats", StatsResource(settings, es, names, links))
-    failures = DeadLetters(redis, settings.redis_prefix)
-    app.add_route("/v1/failures", FailuresResource(settings, failures))
     _pages(app, settings)
     return app
+
+
+def _celery_dispatcher(settings: Settings, redis: Redis) -> Dispatcher:
+    from tasks.celery_app import create_celery
+    from tasks.dispatch import CeleryDispatcher
+
+    return CeleryDispatcher(create_celery(settings), Outbox(redis, settings.redis_prefix))
+
+
+def _service_routes(
+    app: falcon.App[Any, Any], settings: Settings, redis: Redis, blobs: BlobStore, es: Elasticsearch
+) -> None:
+    """Health, the API's description and the failed tasks: the operator's routes."""
+    checks: dict[str, Callable[[], object]] = {
+        "redis": redis.ping,
+        "s3": blobs.ping,
+        "search": lambda: service.ping(es),
+    }
+    app.add_route("/healthz", HealthResource())
+    app.add_route("/readyz", ReadyResource(checks))
+    app.add_route("/openapi.json", OpenAPIResource())
+    failures = DeadLetters(redis, settings.redis_prefix)
+    app.add_route("/v1/failures", FailuresResource(settings, failures))
 
 
 def _ingestor(
@@ -112,6 +133,7 @@ def _ingestor(
     links: LinkStore,
     states: ImageStates,
     dispatcher: Dispatcher,
+    history: UploadHistory,
 ) -> Ingestor:
     return Ingestor(
         blobs=blobs,
@@ -122,6 +144,7 @@ def _ingestor(
         max_image_bytes=settings.max_image_bytes,
         max_image_pixels=settings.max_image_pixels,
         max_image_frames=settings.max_image_frames,
+        history=history,
     )
 
 
@@ -130,11 +153,12 @@ def _add_upload_routes(
     settings: Settings,
     links: LinkStore,
     ingestor: Ingestor,
+    *,
     states: ImageStates,
+    history: UploadHistory,
 ) -> None:
     """Everything a link holder uses: uploads, the link's own state (the page: _pages)."""
-    history = UploadHistory(states.redis, settings.redis_prefix)
-    uploads = UploadsResource(settings, links, ingestor, history)
+    uploads = UploadsResource(settings, links, ingestor)
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
     app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history, states))

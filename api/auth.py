@@ -9,10 +9,11 @@ import falcon
 
 from api.errors import Problem
 from inlet import tokens
-from inlet.admin_tokens import AdminTokens, InvalidName, clean_name
-from inlet.links import Link, LinkNotFound, LinkStore
+from inlet.links import Link, LinkNotFound
 from inlet.senders import InvalidSender, Sender
 from inlet.settings import Settings
+from inlet.stores.admin_tokens import AdminTokens, InvalidName, clean_name
+from inlet.stores.links import LinkStore
 
 log = logging.getLogger(__name__)
 

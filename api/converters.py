@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from falcon.routing import BaseConverter
 
-from inlet.blobstore import is_image_id
+from inlet.blobs import is_image_id
 
 
 class ImageIdConverter(BaseConverter):

@@ -4,8 +4,8 @@ backends prepared once, then the app."""
 from __future__ import annotations
 
 from api.app import create_app, prepare_backends
-from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
+from inlet.stores.clients import make_blob_store, make_redis
 from search.client import make_client
 
 settings = Settings.from_env()

@@ -27,9 +27,10 @@ from minio.deleteobjects import DeleteObject
 from devstack import proxy, servers
 from devstack.servers import Backends
 from inlet import tokens
-from inlet.blobstore import key_for
-from inlet.clients import make_blob_store, make_redis
+from inlet.blobs import key_for
 from inlet.settings import Settings
+from inlet.stores.clients import make_blob_store, make_redis
+from inlet.stores.keys import Keys
 from search.client import make_client
 from tests.support import drop_indices
 
@@ -268,7 +269,7 @@ def _remove_data(settings: Settings) -> None:
     """Redis keys under the prefix (links, hashes, the Celery queue), bucket, indices."""
     with contextlib.suppress(Exception):
         redis = make_redis(settings)
-        for key in redis.scan_iter(f"{settings.redis_prefix}:*", count=1000):
+        for key in redis.scan_iter(Keys(settings.redis_prefix).everything(), count=1000):
             redis.delete(key)
         redis.close()
     with contextlib.suppress(Exception):

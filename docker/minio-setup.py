@@ -49,7 +49,7 @@ class Buckets(Protocol):
 
 
 def bucket_policy(bucket: str) -> dict[str, Any]:
-    """What Inlet does with its bucket (inlet/blobstore.py), on that bucket only."""
+    """What Inlet does with its bucket (inlet/stores/blobstore.py), on that bucket only."""
     return {
         "Version": "2012-10-17",
         "Statement": [

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from inlet.blobstore import BlobStore
-from inlet.dedup import Hashes
 from inlet.dispatch import Dispatcher
+from inlet.ports import Blobs, Hashes
 
 
-def delete_image(
-    image_id: str, *, blobs: BlobStore, hashes: Hashes, dispatcher: Dispatcher
-) -> None:
+def delete_image(image_id: str, *, blobs: Blobs, hashes: Hashes, dispatcher: Dispatcher) -> None:
     """Remove a stored image; :class:`FileNotFoundError` if it is not stored."""
     if not blobs.exists(image_id):
         raise FileNotFoundError(image_id)

@@ -1,28 +1,14 @@
-"""What each sender has sent through a link: a bounded Redis list per (link, sender).
-
-Written when an upload is committed, so a reload right after an upload shows it
-without waiting for the workers; kept as long as the link record (links.RETENTION).
-An upload without a sender id is recorded nowhere here (admins still see it in the
-uploads index), and a caller without one is shown nothing: a link is shared, so
-only the id a sender's client keeps tells their uploads from everyone else's.
+"""What each sender has sent through a link, as they see it: an entry per accepted
+upload (its time is the upload event's), and the state it is in now. Written by
+ingest on commit; kept in Redis by inlet/stores/history.py.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
 
-from redis import Redis
-
-from inlet.links import RETENTION, Link
 from inlet.outcomes import State
-from inlet.senders import Sender
 from inlet.verification import States
-
-# Enough for any page to show; older entries fall off the end.
-MAX_ENTRIES = 1000
 
 
 @dataclass(frozen=True)
@@ -40,40 +26,3 @@ def upload_state(entry: UploadEntry, states: States) -> dict[str, str]:
     if rejection is not None:
         return {"state": State.REJECTED.value, "reason": rejection.detail}
     return {"state": states.state(entry.id).value}
-
-
-class UploadHistory:
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self.redis = redis
-        self.prefix = prefix
-
-    def _key(self, link_id: str, sender: Sender) -> str:
-        return f"{self.prefix}:link:{link_id}:sender:{sender.digest}:uploads"
-
-    def record(
-        self, link: Link, sender: Sender | None, entries: list[tuple[str, str, bool]]
-    ) -> None:
-        """Append (image id, filename, duplicate) entries, in upload order."""
-        if not entries or sender is None:
-            return
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        rows = [
-            json.dumps(asdict(UploadEntry(image_id, filename, duplicate, now)))
-            for image_id, filename, duplicate in entries
-        ]
-        key = self._key(link.id, sender)
-        with self.redis.pipeline() as pipe:
-            pipe.rpush(key, *rows)
-            pipe.ltrim(key, -MAX_ENTRIES, -1)
-            pipe.expireat(key, link.expires_at + RETENTION)
-            pipe.execute()
-
-    def entries(self, link_id: str, sender: Sender | None) -> list[UploadEntry]:
-        if sender is None:
-            return []
-        rows = self.redis.lrange(self._key(link_id, sender), 0, -1)
-        return [UploadEntry(**json.loads(row)) for row in rows]
-
-    def as_dicts(self, link_id: str, sender: Sender | None, states: States) -> list[dict[str, Any]]:
-        entries = self.entries(link_id, sender)
-        return [{**asdict(e), **upload_state(e, states)} for e in entries]

@@ -16,24 +16,27 @@ upload event to the workers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
-from inlet.blobstore import BlobInfo, BlobStore, StoreUnavailable
-from inlet.dedup import Hashes
+from inlet.blobs import BlobInfo, StoreUnavailable
 from inlet.dispatch import Dispatcher, UploadEvent
+from inlet.history import UploadEntry
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link, Shortfall
 from inlet.outcomes import Accepted, Outcome, Refusal, Refused, State
+from inlet.ports import Blobs, Hashes, History, Quota
 from inlet.refusals import is_store_failure, quota_refusal, store_unavailable, unknown_hash
+from inlet.senders import Sender
 from inlet.verification import States
 
 log = logging.getLogger(__name__)
@@ -46,16 +49,6 @@ MAX_FILENAME = 255
 
 class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
-
-
-class Quota(Protocol):
-    """The part of :class:`~inlet.links.LinkStore` that ingest needs."""
-
-    def reserve(self, link: Link, size: int) -> Shortfall | None: ...
-
-    def release(self, link: Link, size: int) -> None: ...
-
-    def record_image(self, link: Link, image_id: str) -> None: ...
 
 
 @dataclass
@@ -82,7 +75,7 @@ class Ingestor:
     def __init__(
         self,
         *,
-        blobs: BlobStore,
+        blobs: Blobs,
         hashes: Hashes,
         links: Quota,
         states: States,
@@ -90,6 +83,7 @@ class Ingestor:
         max_image_bytes: int,
         max_image_pixels: int,
         max_image_frames: int = 1000,
+        history: History | None = None,
     ) -> None:
         self.blobs = blobs
         self.hashes = hashes
@@ -99,6 +93,7 @@ class Ingestor:
         self.max_image_pixels = max_image_pixels
         self.max_image_frames = max_image_frames
         self.states = states
+        self.history = history
 
     def stage(self, stream: Readable, raw_filename: str | None) -> Staged | Refused:
         filename = clean_filename(raw_filename)
@@ -153,7 +148,7 @@ class Ingestor:
             return None  # the SET is only an index: store the bytes again
 
     def commit_known(
-        self, link: Link, items: Iterable[tuple[str, str | None]], *, sender: str = ""
+        self, link: Link, items: Iterable[tuple[str, str | None]], *, sender: Sender | None = None
     ) -> list[Outcome]:
         """Record (sha256, filename) uploads whose bytes the store already holds.
 
@@ -165,68 +160,79 @@ class Ingestor:
         so the quota never tells stored images from unknown ones.
         """
         results: list[Outcome] = []
-        taken, taken_bytes = 0, 0
-        for image_id, raw_filename in items:
-            filename = clean_filename(raw_filename)
-            known = self._stored(image_id)
-            if known is None:
-                used_up = _used_up(link, taken, taken_bytes)
-                results.append(
-                    quota_refusal(filename, link, used_up) if used_up else unknown_hash(filename)
+        with self._batch(link, sender) as batch:
+            taken, taken_bytes = 0, 0
+            for image_id, raw_filename in items:
+                filename = clean_filename(raw_filename)
+                known = self._stored(image_id)
+                if known is None:
+                    used_up = _used_up(link, taken, taken_bytes)
+                    refused = quota_refusal(filename, link, used_up) if used_up else None
+                    results.append(refused or unknown_hash(filename))
+                    continue
+                fmt = known.metadata.get("format", "")
+                item = Staged(
+                    filename, image_id, known.size, fmt, known.content_type, _NO_SPOOL, True
                 )
-                continue
-            fmt = known.metadata.get("format", "")
-            item = Staged(filename, image_id, known.size, fmt, known.content_type, _NO_SPOOL, True)
-            shortfall = self.links.reserve(link, item.size)
-            if shortfall is None:
-                outcome = self._commit_reserved(link, item, set(), sender)
-                taken, taken_bytes = taken + 1, taken_bytes + item.size
-            elif shortfall.bytes_left:
-                outcome = unknown_hash(filename)  # too large for the bytes left: see above
-            else:
-                outcome = quota_refusal(filename, link, shortfall)
-            results.append(outcome)
+                shortfall = self.links.reserve(link, item.size)
+                if shortfall is None:
+                    outcome = self._commit_reserved(batch, item)
+                    taken, taken_bytes = taken + 1, taken_bytes + item.size
+                elif shortfall.bytes_left:
+                    outcome = unknown_hash(filename)  # too large for the bytes left: see above
+                else:
+                    outcome = quota_refusal(filename, link, shortfall)
+                results.append(outcome)
         return results
 
     def commit(
-        self, link: Link, staged: Iterable[Staged | Refused], *, sender: str = ""
+        self, link: Link, staged: Iterable[Staged | Refused], *, sender: Sender | None = None
     ) -> list[Outcome]:
-        """Commit in request order; ``sender`` labels the upload events. Once the store
-        has failed during this request, the files that would still need it are refused
-        at once, without touching it: one store timeout per request, not one per file."""
+        """Commit in request order; ``sender`` labels the upload events and has them
+        added to its list. Once the store has failed during this request, the files
+        that would still need it are refused at once, without touching it: one store
+        timeout per request, not one per file."""
         results: list[Outcome] = []
-        stored_now: set[str] = set()
         store_down = False
-        for item in staged:
-            if isinstance(item, Refused):
-                results.append(item)
-                continue
-            try:
-                if store_down and not (item.stored or item.image_id in stored_now):
-                    outcome: Outcome = store_unavailable(item.filename)
-                else:
-                    outcome = self._commit_one(link, item, stored_now, sender)
-                    store_down = store_down or is_store_failure(outcome)
-                results.append(outcome)
-            finally:
-                item.spool.close()
+        with self._batch(link, sender) as batch:
+            for item in staged:
+                if isinstance(item, Refused):
+                    results.append(item)
+                    continue
+                try:
+                    if store_down and not (item.stored or item.image_id in batch.stored_now):
+                        outcome: Outcome = store_unavailable(item.filename)
+                    else:
+                        outcome = self._commit_one(batch, item)
+                        store_down = store_down or is_store_failure(outcome)
+                    results.append(outcome)
+                finally:
+                    item.spool.close()
         return results
 
-    def _commit_one(
-        self, link: Link, item: Staged, stored_now: set[str], sender: str = ""
-    ) -> Outcome:
-        shortfall = self.links.reserve(link, item.size)
-        if shortfall is not None:
-            return quota_refusal(item.filename, link, shortfall, item.size)
-        return self._commit_reserved(link, item, stored_now, sender)
+    @contextlib.contextmanager
+    def _batch(self, link: Link, sender: Sender | None) -> Iterator[_Batch]:
+        """One request's commit. The accepted uploads join the sender's list even
+        when a later file fails: what was committed was committed."""
+        batch = _Batch(link, sender)
+        try:
+            yield batch
+        finally:
+            if self.history is not None:
+                self.history.record(link, sender, batch.entries)
 
-    def _commit_reserved(
-        self, link: Link, item: Staged, stored_now: set[str], sender: str = ""
-    ) -> Outcome:
+    def _commit_one(self, batch: _Batch, item: Staged) -> Outcome:
+        shortfall = self.links.reserve(batch.link, item.size)
+        if shortfall is not None:
+            return quota_refusal(item.filename, batch.link, shortfall, item.size)
+        return self._commit_reserved(batch, item)
+
+    def _commit_reserved(self, batch: _Batch, item: Staged) -> Outcome:
         """Store and record a file whose quota is reserved; a failure gives it back."""
+        link = batch.link
         uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
-            new, stored = self._store(item, stored_now, uploaded_at)
+            new, stored = self._store(item, batch.stored_now, uploaded_at)
         except StoreUnavailable:
             self.links.release(link, item.size)
             log.exception("blob store unavailable while storing %s", item.image_id)
@@ -243,9 +249,10 @@ class Ingestor:
             duplicate=not new,
             format=item.format,
             filename=item.filename,
-            sender=sender,
+            sender=batch.sender.label if batch.sender is not None else "",
         )
         self.dispatcher.upload_accepted(event, index_image=stored)
+        batch.entries.append(UploadEntry(item.image_id, item.filename, not new, uploaded_at))
         # Bytes stored by this request wait for a worker's verification.
         state = State.PENDING if stored or not item.stored else self.states.state(item.image_id)
         return Accepted(item.filename, item.image_id, duplicate=not new, state=state)
@@ -277,6 +284,15 @@ def _used_up(link: Link, taken: int, taken_bytes: int) -> Shortfall | None:
     if link.max_bytes is not None and link.used_bytes + taken_bytes >= link.max_bytes:
         return Shortfall(bytes_left=0)
     return None
+
+
+@dataclass
+class _Batch:
+    link: Link
+    sender: Sender | None
+    # Ids whose bytes this request PUT: a second file of the same bytes is a duplicate.
+    stored_now: set[str] = field(default_factory=set)
+    entries: list[UploadEntry] = field(default_factory=list)
 
 
 # A by-hash upload has no bytes to spool; commit never reads a stored item's spool.

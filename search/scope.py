@@ -2,7 +2,7 @@
 
 Image documents are one per unique image and do not say which links brought them
 (an image can arrive through many), so the caller passes the ids of the images a
-link brought (:meth:`inlet.links.LinkStore.image_ids`); upload documents carry
+link brought (:meth:`inlet.stores.links.LinkStore.image_ids`); upload documents carry
 their link id. Both filters travel in the same ``_msearch`` as the unscoped one.
 """
 

@@ -13,6 +13,7 @@ from typing import Any
 from celery import Celery
 
 from inlet.settings import Settings
+from inlet.stores.keys import Keys
 from tasks import jobs
 from tasks.context import Extractor, extract_in_worker
 
@@ -35,7 +36,7 @@ def create_celery(settings: Settings, *, extract: Extractor = extract_in_worker)
         **_broker_options(settings),
         broker_connection_retry_on_startup=True,
         broker_pool_limit=10,
-        task_default_queue=f"{settings.redis_prefix}.default",
+        task_default_queue=Keys(settings.redis_prefix).celery_queue(),
         beat_schedule=_beat_schedule(settings),
         # Retries of transient failures: exponential backoff with jitter, bounded.
         task_annotations={
@@ -60,9 +61,9 @@ def _broker_options(settings: Settings) -> dict[str, Any]:
     return {
         "broker_transport_options": {
             "visibility_timeout": visibility_timeout,
-            "global_keyprefix": f"{settings.redis_prefix}:celery:",
+            "global_keyprefix": Keys(settings.redis_prefix).celery(),
             # A stalled broker costs the API a few seconds, not minutes: upload events
-            # wait in the outbox (inlet/outbox.py) and are sent again later.
+            # wait in the outbox (inlet/stores/outbox.py) and are sent again later.
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         },

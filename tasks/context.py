@@ -18,15 +18,16 @@ from celery.exceptions import SoftTimeLimitExceeded
 from elasticsearch import Elasticsearch
 from redis import Redis
 
-from inlet.blobstore import BlobStore
-from inlet.clients import make_blob_store, make_redis
-from inlet.dedup import HashIndex
-from inlet.locks import RunLock
 from inlet.metadata import extract_metadata
-from inlet.outbox import Outbox
-from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
-from inlet.verification import ImageStates
+from inlet.stores.blobstore import BlobStore
+from inlet.stores.clients import make_blob_store, make_redis
+from inlet.stores.dedup import HashIndex
+from inlet.stores.keys import Keys
+from inlet.stores.locks import RunLock
+from inlet.stores.outbox import Outbox
+from inlet.stores.renditions import Renditions, public_store
+from inlet.stores.verification import ImageStates
 from search import service
 from search.client import make_client
 from search.errors import SearchError
@@ -94,7 +95,7 @@ class Context:
         """Held by one reconcile run at a time. Its expiry outlives a run: a task is
         killed at TASK_TIME_LIMIT, and a longer run (the command line) renews it as it
         goes."""
-        key = f"{self.settings.redis_prefix}:reconcile:lock"
+        key = Keys(self.settings.redis_prefix).reconcile_lock()
         return RunLock(self.redis, key, ttl=2 * self.settings.task_time_limit)
 
     def indexed_ids(self, ids: Sequence[str]) -> set[str]:

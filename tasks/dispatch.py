@@ -8,7 +8,7 @@ from celery import Celery
 
 from inlet import logs
 from inlet.dispatch import UploadEvent
-from inlet.outbox import Outbox
+from inlet.stores.outbox import Outbox
 from tasks import jobs
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ import redis
 from celery import Celery, Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from inlet.blobstore import StoreUnavailable
-from inlet.deadletter import DeadLetters
+from inlet.blobs import StoreUnavailable
 from inlet.dispatch import UploadEvent
 from inlet.outcomes import State
 from inlet.settings import Settings
+from inlet.stores.deadletter import DeadLetters
 from search.errors import SearchUnavailable
 from tasks import metrics, pipeline
 from tasks.context import Context, context_for

@@ -27,9 +27,9 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from prometheus_client.registry import Collector
 
 from inlet import logs
-from inlet.clients import make_blob_store, make_redis
-from inlet.deadletter import DeadLetters
 from inlet.settings import Settings, parse_host_port
+from inlet.stores.clients import make_blob_store, make_redis
+from inlet.stores.deadletter import DeadLetters
 from search import service
 from search.client import make_client
 from tasks import metrics

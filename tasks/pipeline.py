@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, BinaryIO, cast
 
-from inlet.blobstore import BlobInfo
+from inlet.blobs import BlobInfo
 from inlet.dispatch import UploadEvent
-from inlet.locks import RunLock
 from inlet.outcomes import State
-from inlet.rangefile import RangeFile, blob_range_reader
+from inlet.stores.locks import RunLock
+from inlet.stores.rangefile import RangeFile, blob_range_reader
 from search.documents import image_document, upload_document
 from tasks import metrics
 from tasks.context import Context

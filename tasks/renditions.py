@@ -14,9 +14,9 @@ import logging
 import shutil
 from typing import IO
 
-from inlet.blobstore import BlobInfo
+from inlet.blobs import BlobInfo
 from inlet.location import strip_location
-from inlet.renditions import WITHHELD
+from inlet.stores.renditions import WITHHELD
 from tasks.context import Context, extract_in_worker
 
 log = logging.getLogger(__name__)

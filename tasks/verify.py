@@ -17,7 +17,7 @@ from typing import IO
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from inlet.blobstore import BlobInfo
+from inlet.blobs import BlobInfo
 from inlet.images import ImageRejected, verify
 from inlet.outcomes import Refusal, State
 from inlet.verification import Rejection

@@ -17,9 +17,9 @@ from elasticsearch import Elasticsearch
 
 from devstack import servers
 from devstack.servers import Backends
-from inlet.blobstore import S3BlobStore
-from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.clients import make_blob_store, make_redis
 from search.client import make_client
 from search.indices import IndexNames, ensure_indices
 from tests.support import drop_indices

@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from inlet.blobstore import BlobInfo, BlobStream, StoreUnavailable
+from inlet.blobs import BlobInfo, StoreUnavailable
 from inlet.dispatch import UploadEvent
+from inlet.history import UploadEntry
 from inlet.links import Link, Shortfall
 from inlet.outcomes import State
+from inlet.senders import Sender
+from inlet.stores.blobstore import BlobStream
 from inlet.verification import Rejection
 
 
@@ -105,6 +108,17 @@ class FakeQuota:
 
     def record_image(self, link: Link, image_id: str) -> None:
         self.images.setdefault(link.id, set()).add(image_id)
+
+
+@dataclass
+class FakeHistory:
+    """Each (link, sender digest)'s entries, in the order they were recorded."""
+
+    entries: dict[tuple[str, str], list[UploadEntry]] = field(default_factory=dict)
+
+    def record(self, link: Link, sender: Sender | None, entries: list[UploadEntry]) -> None:
+        if sender is not None and entries:
+            self.entries.setdefault((link.id, sender.digest), []).extend(entries)
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 
 from api.openapi import DOCUMENT
 from inlet.settings import SECRET_FIELDS, Settings, parse_quantity
+from inlet.stores.keys import PATTERNS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
@@ -285,3 +286,9 @@ def test_the_readme_is_the_front_page() -> None:
     assert len(readme.splitlines()) <= 300, "move the detail to a page under docs/"
     privacy = readme[readme.index("\n## Privacy and limits\n") :]
     assert "(docs/privacy-and-limits.md)" in privacy[: privacy.index("\n## ", 1)]
+
+
+def test_the_state_page_lists_every_redis_key_as_the_keys_module_does() -> None:
+    rows = [cells for cells in _rows((ROOT / "docs" / "state.md").read_text()) if cells[0] != "key"]
+    declared = [[f"`{p.pattern}`", p.type, p.writer, p.reader, p.lifetime] for p in PATTERNS]
+    assert rows == declared

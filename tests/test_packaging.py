@@ -864,7 +864,7 @@ def test_dockerfile_installs_the_pinned_requirements_and_product_code_only() -> 
     assert all("--require-hashes" in args for args in pips)
     assert "--only-binary=:all:" in pips[0]
     copied = {args.split()[0] for args in copies if not args.startswith("--from")}
-    assert {"api/", "tasks/", "search/", "inlet/"} <= copied
+    assert {"api/", "tasks/", "search/", "inlet/", "uploader/"} <= copied
     assert not any(source.startswith(("devstack", "tests", "bench", ".")) for source in copied)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import falcon
 
 from api.auth import admin_only
-from inlet.deadletter import DeadLetters
 from inlet.settings import Settings
+from inlet.stores.deadletter import DeadLetters
 
 
 @falcon.before(admin_only)

@@ -11,15 +11,17 @@ from elasticsearch import Elasticsearch
 from api.auth import admin_only
 from api.conditional import if_none_match
 from api.errors import Problem
-from inlet.blobstore import BlobStore, RangeNotSatisfiable
-from inlet.dedup import HashIndex
+from inlet.blobs import RangeNotSatisfiable
 from inlet.deletion import delete_image
 from inlet.dispatch import Dispatcher
 from inlet.formats import CLIENT_HINTS
 from inlet.outcomes import State
-from inlet.renditions import WITHHELD, Renditions
 from inlet.settings import Settings
-from inlet.verification import ImageStates, States
+from inlet.stores.blobstore import BlobStore
+from inlet.stores.dedup import HashIndex
+from inlet.stores.renditions import WITHHELD, Renditions
+from inlet.stores.verification import ImageStates
+from inlet.verification import States
 from search import service
 from search.indices import IndexNames
 

@@ -16,9 +16,10 @@ from elasticsearch import Elasticsearch
 from api import params
 from api.auth import admin_only
 from api.errors import Problem
-from inlet.blobstore import BlobStore
-from inlet.links import LinkNotFound, LinkStore
+from inlet.links import LinkNotFound
 from inlet.settings import Settings
+from inlet.stores.blobstore import BlobStore
+from inlet.stores.links import LinkStore
 from inlet.verification import States
 from search import service
 from search.indices import IndexNames

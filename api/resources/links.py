@@ -11,8 +11,9 @@ from api import params
 from api.auth import admin_only
 from api.errors import Problem
 from inlet import tokens
-from inlet.links import InvalidLabel, LinkNotFound, LinkStore, clean_label
+from inlet.links import InvalidLabel, LinkNotFound, clean_label
 from inlet.settings import MAX_LINK_BYTES, Settings
+from inlet.stores.links import LinkStore
 
 _FIELDS = {"expires_in", "expires_at", "max_images", "max_bytes", "label"}
 

@@ -9,8 +9,9 @@ from elasticsearch import Elasticsearch
 from api import params
 from api.auth import admin_only
 from api.resources.link_uploads import no_link
-from inlet.links import LinkNotFound, LinkStore
+from inlet.links import LinkNotFound
 from inlet.settings import Settings
+from inlet.stores.links import LinkStore
 from search import queries, service
 from search.indices import IndexNames
 from search.scope import StatsScope

@@ -12,8 +12,8 @@ import falcon
 from api import metrics
 from api.auth import bearer, require_link
 from api.errors import Problem
-from inlet.links import LinkStore
 from inlet.settings import Settings
+from inlet.stores.links import LinkStore
 
 # What nginx's auth_request can answer itself (docker/nginx/inlet.conf.template).
 DENIED = (401, 403)

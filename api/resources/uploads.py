@@ -15,12 +15,10 @@ from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
 from api.resources.by_hash import is_json, read_by_hash
 from api.resources.pages import redirect_browser
-from inlet.history import UploadHistory
 from inlet.ingest import Ingestor, Staged
-from inlet.links import Link, LinkStore
-from inlet.outcomes import Accepted, Outcome, Refused
-from inlet.senders import Sender
+from inlet.outcomes import Outcome, Refused
 from inlet.settings import Settings
+from inlet.stores.links import LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +32,10 @@ class UploadsResource:
         settings: Settings,
         links: LinkStore,
         ingestor: Ingestor,
-        history: UploadHistory | None = None,
     ) -> None:
         self.settings = settings
         self.links = links
         self.ingestor = ingestor
-        self.history = history
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._upload(req, resp, bearer(req))
@@ -59,8 +55,9 @@ class UploadsResource:
         who = sender(req)
         if is_json(req):
             items = read_by_hash(req, self.settings.max_files_per_request)
-            known = self.ingestor.commit_known(link, items, sender=_label(who))
-            self._respond(resp, self._record(link, who, known, by_hash=True))
+            known = self.ingestor.commit_known(link, items, sender=who)
+            metrics.record_outcomes(known, by_hash=True)
+            self._respond(resp, known)
             return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
@@ -87,18 +84,9 @@ class UploadsResource:
             body.finish()
         except BodyAborted as exc:
             raise _aborted(req, exc) from None
-        results = self.ingestor.commit(link, staged, sender=_label(who))
-        self._respond(resp, self._record(link, who, results))
-
-    def _record(
-        self, link: Link, who: Sender | None, results: list[Outcome], *, by_hash: bool = False
-    ) -> list[Outcome]:
-        metrics.record_outcomes(results, by_hash=by_hash)
-        if self.history is not None:
-            accepted = [r for r in results if isinstance(r, Accepted)]
-            entries = [(r.image_id, r.filename, r.duplicate) for r in accepted]
-            self.history.record(link, who, entries)
-        return results
+        results = self.ingestor.commit(link, staged, sender=who)
+        metrics.record_outcomes(results, by_hash=False)
+        self._respond(resp, results)
 
     def _form(self, req: falcon.Request, body: BodyReader, limit: int) -> Iterable[Any]:
         # Without a Content-Length (chunked transfer) the stream is bounded here: past
@@ -144,10 +132,6 @@ class UploadsResource:
             raise nothing_accepted(refused)
         resp.status = falcon.HTTP_207 if refused else falcon.HTTP_201
         resp.media = {"images": [outcome_dict(r) for r in results]}
-
-
-def _label(who: Sender | None) -> str:
-    return who.label if who is not None else ""
 
 
 def _aborted(req: falcon.Request, exc: BodyAborted) -> Problem:

@@ -8,9 +8,9 @@ import falcon
 
 from api.auth import bearer, require_link, sender
 from inlet.formats import accepted_formats
-from inlet.history import UploadHistory
-from inlet.links import LinkStore
 from inlet.settings import Settings
+from inlet.stores.history import UploadHistory
+from inlet.stores.links import LinkStore
 from inlet.verification import States
 
 

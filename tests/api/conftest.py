@@ -8,8 +8,8 @@ from elasticsearch import Elasticsearch
 from falcon import testing
 
 from api.app import create_app
-from inlet.blobstore import S3BlobStore
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
 from search.indices import IndexNames
 from tasks.context import Context
 from tests.http import admin_token, bearer

@@ -13,10 +13,10 @@ from falcon import testing
 from api.app import create_app
 from devstack.servers import free_port
 from inlet import tokens
-from inlet.admin_tokens import AdminTokens
-from inlet.blobstore import S3BlobStore
-from inlet.clients import make_redis
 from inlet.settings import Settings
+from inlet.stores.admin_tokens import AdminTokens
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.clients import make_redis
 from tests.http import assert_problem, bearer
 
 ADMIN_PATHS = ["/v1/links", "/v1/stats", "/v1/images", "/v1/failures", "/v1/console"]

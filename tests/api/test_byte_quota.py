@@ -11,9 +11,10 @@ from typing import Any
 
 from falcon import testing
 
-from inlet.blobstore import S3BlobStore
-from inlet.links import RETENTION, LinkStore, Shortfall
+from inlet.links import RETENTION, Shortfall
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.links import LinkStore
 from tests.http import assert_problem, bearer, multipart
 from tests.images import make_image
 

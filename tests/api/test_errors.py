@@ -11,7 +11,7 @@ from falcon import testing
 
 from api import errors
 from api.params import InvalidParameter
-from inlet.blobstore import StoreUnavailable
+from inlet.blobs import StoreUnavailable
 from search.errors import SearchError, SearchUnavailable
 from tests.http import assert_problem
 

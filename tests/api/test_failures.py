@@ -6,8 +6,8 @@ from typing import Any
 
 from falcon import testing
 
-from inlet.deadletter import MAX_ENTRIES, DeadLetters
 from inlet.settings import Settings
+from inlet.stores.deadletter import MAX_ENTRIES, DeadLetters
 
 
 def test_failures_newest_first_with_the_total_the_list_forgot(

@@ -11,8 +11,8 @@ from api import errors
 from api.app import create_app
 from api.resources.health import ReadyResource
 from devstack.servers import free_port
-from inlet.blobstore import S3BlobStore, make_s3_client
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore, make_s3_client
 from tests.http import assert_problem
 
 

@@ -9,12 +9,13 @@ from falcon import testing
 
 from api.app import create_app
 from devstack.servers import free_port
-from inlet.blobstore import BlobStore, S3BlobStore, make_s3_client
-from inlet.dedup import HashIndex
 from inlet.outcomes import Refusal
-from inlet.renditions import Renditions, public_store
 from inlet.settings import Settings
-from inlet.verification import ImageStates, Rejection
+from inlet.stores.blobstore import BlobStore, S3BlobStore, make_s3_client
+from inlet.stores.dedup import HashIndex
+from inlet.stores.renditions import Renditions, public_store
+from inlet.stores.verification import ImageStates
+from inlet.verification import Rejection
 from tasks.context import Context
 from tasks.renditions import ensure_rendition
 from tests.http import assert_problem, multipart

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from falcon import testing
 
-from inlet.links import LinkStore
 from inlet.settings import Settings
+from inlet.stores.links import LinkStore
 from tests.http import assert_problem, multipart
 from tests.images import make_image
 

@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from falcon import testing
 
-from inlet.blobstore import S3BlobStore
+from inlet.stores.blobstore import S3BlobStore
 from search import service
 from search.documents import image_document, upload_document
 from search.indices import IndexNames

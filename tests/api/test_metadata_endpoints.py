@@ -10,9 +10,9 @@ import pytest
 from elasticsearch import Elasticsearch
 from falcon import testing
 
-from inlet.blobstore import S3BlobStore
-from inlet.dedup import HashIndex
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.dedup import HashIndex
 from search import service
 from search.documents import image_document
 from search.indices import IndexNames

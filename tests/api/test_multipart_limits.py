@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from falcon import testing
 
-from inlet.blobstore import S3BlobStore
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
 from tests.http import assert_problem
 from tests.images import make_image
 from tests.support import hash_count

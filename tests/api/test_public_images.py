@@ -14,10 +14,10 @@ import pytest
 from elasticsearch import Elasticsearch
 from falcon import testing
 
-from inlet.blobstore import S3BlobStore
 from inlet.metadata import extract_metadata
-from inlet.renditions import WITHHELD, public_key
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.renditions import WITHHELD, public_key
 from search import service
 from search.documents import image_document
 from search.indices import IndexNames

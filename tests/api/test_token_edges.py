@@ -10,8 +10,8 @@ import pytest
 from falcon import testing
 
 from inlet import tokens
-from inlet.blobstore import S3BlobStore
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
 from tests.http import assert_problem, bearer, edge_tokens, multipart, signed_jwt, token_claims
 from tests.images import make_image
 

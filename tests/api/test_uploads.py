@@ -9,9 +9,9 @@ import pytest
 from falcon import testing
 
 from inlet import tokens
-from inlet.blobstore import S3BlobStore
-from inlet.dedup import HashIndex
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.dedup import HashIndex
 from tests.http import assert_problem, bearer, multipart
 from tests.images import make_image
 from tests.support import hash_count

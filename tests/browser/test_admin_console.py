@@ -21,8 +21,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from inlet.admin_tokens import AdminTokens
-from inlet.clients import make_redis
+from inlet.stores.admin_tokens import AdminTokens
+from inlet.stores.clients import make_redis
 from tests.browser.conftest import Browser, Site
 from tests.http import admin_token
 from tests.images import make_exif, make_image

@@ -94,7 +94,7 @@ def test_the_policy_allows_the_bucket_and_nothing_else() -> None:
     policy = setup.bucket_policy("inlet-images")
     allowed = _allowed(policy)
     bucket, objects = "arn:aws:s3:::inlet-images", "arn:aws:s3:::inlet-images/*"
-    # What inlet/blobstore.py does: put (with multipart), HEAD/GET, delete, list, HEAD bucket.
+    # What inlet/stores/blobstore.py does: put (multipart too), HEAD/GET, delete, list, HEAD bucket.
     for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"):
         assert (action, objects) in allowed
     assert ("s3:ListBucket", bucket) in allowed

@@ -20,8 +20,8 @@ import requests
 
 from devstack import proxy, servers
 from devstack.servers import Backends
-from inlet.clients import make_blob_store, make_redis
 from inlet.settings import Settings
+from inlet.stores.clients import make_blob_store, make_redis
 from search.client import make_client
 from tasks.context import Context
 from tests.conftest import TEST_SECRET

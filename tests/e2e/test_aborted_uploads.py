@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from devstack.servers import Backends
-from inlet.clients import make_blob_store
+from inlet.stores.clients import make_blob_store
 from tests.e2e.conftest import Stack, start_stack, stop_stack
 from tests.http import multipart
 from tests.images import make_image

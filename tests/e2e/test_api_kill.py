@@ -13,7 +13,7 @@ import psutil
 import pytest
 import requests
 
-from inlet.clients import make_blob_store
+from inlet.stores.clients import make_blob_store
 from tests.e2e.conftest import Stack, eventually
 from tests.http import multipart
 from tests.images import make_image

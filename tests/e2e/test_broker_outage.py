@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from devstack.servers import Backends, free_port
-from inlet.clients import make_redis
-from inlet.outbox import Outbox
+from inlet.stores.clients import make_redis
+from inlet.stores.outbox import Outbox
 from tasks.celery_app import create_celery
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.http import multipart

@@ -185,7 +185,7 @@ def test_the_terminal_uploader_never_meets_the_limits(stack: Stack, tmp_path: Pa
     link = stack.new_link(max_images=40)
     start = len(stack.proxy_log().splitlines())
     done = subprocess.run(
-        [sys.executable, "-m", "inlet.upload", link["page_url"], str(tmp_path)],
+        [sys.executable, "-m", "uploader", link["page_url"], str(tmp_path)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from inlet.clients import make_blob_store
+from inlet.stores.clients import make_blob_store
 from tests.e2e.conftest import MAX_IMAGE_BYTES, Stack
 from tests.http import multipart
 from tests.images import make_image

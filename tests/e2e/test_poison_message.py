@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from devstack.servers import Backends
-from inlet.clients import make_redis
+from inlet.stores.clients import make_redis
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.e2e.extractors import KILL_DECODER
 from tests.http import bearer, multipart, new_sender

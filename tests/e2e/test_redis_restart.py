@@ -13,8 +13,8 @@ import requests
 
 from devstack import servers
 from devstack.servers import Backends, Service
-from inlet.clients import make_redis
-from inlet.outbox import Outbox
+from inlet.stores.clients import make_redis
+from inlet.stores.outbox import Outbox
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.http import multipart
 from tests.images import make_image

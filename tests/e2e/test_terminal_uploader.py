@@ -1,4 +1,4 @@
-"""`python -m inlet.upload` against gunicorn + Celery, behind a recording front proxy."""
+"""`python -m uploader` against gunicorn + Celery, behind a recording front proxy."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def run_uploader(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
     """The uploader as a person runs it, keeping its sender ids under ``state``."""
     env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "inlet.upload", *args],
+        [sys.executable, "-m", "uploader", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from devstack.servers import Backends
-from inlet.clients import make_blob_store
+from inlet.stores.clients import make_blob_store
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.http import multipart
 from tests.images import make_image

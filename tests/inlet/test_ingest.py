@@ -12,7 +12,15 @@ import pytest
 from inlet.ingest import Ingestor, Staged
 from inlet.links import Link
 from inlet.outcomes import Accepted, Refusal, Refused
-from tests.fakes import FakeBlobStore, FakeDispatcher, FakeHashes, FakeQuota, FakeStates
+from inlet.senders import Sender
+from tests.fakes import (
+    FakeBlobStore,
+    FakeDispatcher,
+    FakeHashes,
+    FakeHistory,
+    FakeQuota,
+    FakeStates,
+)
 from tests.images import make_image
 
 LIMIT = 64 * 1024
@@ -27,6 +35,7 @@ class Parts:
         self.quota = FakeQuota()
         self.dispatcher = FakeDispatcher()
         self.states = FakeStates()
+        self.history = FakeHistory()
         now = int(time.time())
         self.link = Link("link1", now, now + 3600, max_images, 0, False, max_bytes=max_bytes)
         self.ingestor = Ingestor(
@@ -37,6 +46,7 @@ class Parts:
             dispatcher=self.dispatcher,
             max_image_bytes=LIMIT,
             max_image_pixels=1_000_000,
+            history=self.history,
         )
 
     def upload(self, *files: tuple[str, bytes]) -> list[Accepted | Refused]:
@@ -63,14 +73,67 @@ def test_a_new_image_is_stored_indexed_and_counted_once() -> None:
     assert parts.dispatcher.indexed == [sha(data)]
 
 
+SENDER = Sender.parse("a-sender-id-of-22-chars")
+
+
 def test_the_sender_label_is_carried_on_every_event() -> None:
     parts = Parts()
     new, known = make_image("PNG", seed=11), make_image("PNG", seed=12)
     parts.upload(("known.png", known))
     staged = [parts.ingestor.stage(io.BytesIO(new), "new.png")]
-    parts.ingestor.commit(parts.link, staged, sender="5e1de7")
-    parts.ingestor.commit_known(parts.link, [(sha(known), "again.png")], sender="5e1de7")
-    assert [e.sender for e in parts.dispatcher.events] == ["", "5e1de7", "5e1de7"]
+    parts.ingestor.commit(parts.link, staged, sender=SENDER)
+    parts.ingestor.commit_known(parts.link, [(sha(known), "again.png")], sender=SENDER)
+    assert [e.sender for e in parts.dispatcher.events] == ["", SENDER.label, SENDER.label]
+
+
+def test_the_senders_list_gets_each_accepted_upload_with_its_events_own_time() -> None:
+    parts = Parts(max_images=3)
+    new, known = make_image("PNG", seed=13), make_image("PNG", seed=14)
+    parts.upload(("known.png", known))
+    staged = [parts.ingestor.stage(io.BytesIO(data), name) for name, data in [("n.png", new)]]
+    staged.append(parts.ingestor.stage(io.BytesIO(b""), "empty.png"))
+    parts.ingestor.commit(parts.link, staged, sender=SENDER)
+    by_hash = [(sha(known), "again.png"), (sha(b"unknown"), "u.png"), (sha(new), "over.png")]
+    parts.ingestor.commit_known(parts.link, by_hash, sender=SENDER)
+
+    # The first upload had no sender id: it is in no one's list.
+    entries = parts.history.entries[("link1", SENDER.digest)]
+    assert [(e.id, e.filename, e.duplicate) for e in entries] == [
+        (sha(new), "n.png", False),
+        (sha(known), "again.png", True),
+    ]  # neither the empty file, nor the unknown hash, nor the one over the quota
+    events = parts.dispatcher.events[1:]
+    assert [e.uploaded_at for e in entries] == [e.uploaded_at for e in events]
+
+
+def test_what_was_committed_joins_the_list_even_when_a_later_file_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parts = Parts()
+    first, second = make_image("PNG", seed=15), make_image("PNG", seed=16)
+    staged = [
+        parts.ingestor.stage(io.BytesIO(d), n) for n, d in [("1.png", first), ("2.png", second)]
+    ]
+    monkeypatch.setattr(parts.blobs, "put", _fails_second(parts.blobs.put))
+
+    with pytest.raises(RuntimeError):
+        parts.ingestor.commit(parts.link, staged, sender=SENDER)
+
+    entries = parts.history.entries[("link1", SENDER.digest)]
+    assert [e.filename for e in entries] == ["1.png"]
+    assert parts.quota.used == {"link1": 1}  # the failed one gave its quota back
+
+
+def _fails_second(put: Any) -> Any:
+    calls = []
+
+    def put_or_fail(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("the store broke")
+        return put(*args, **kwargs)
+
+    return put_or_fail
 
 
 def test_the_upload_time_is_the_same_on_the_object_and_the_event() -> None:

@@ -20,7 +20,7 @@ from PIL.TiffImagePlugin import IFDRational
 from inlet import tiff
 from inlet.images import register_heif
 from inlet.metadata import extract_metadata
-from inlet.rangefile import RangeFile
+from inlet.stores.rangefile import RangeFile
 from tests.support import shared_fixture
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "exif-samples"

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
-from inlet.blobstore import BlobStore, S3BlobStore
 from inlet.settings import Settings
+from inlet.stores.blobstore import BlobStore, S3BlobStore
 from search.indices import IndexNames
 from tasks.context import Context
 

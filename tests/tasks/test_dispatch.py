@@ -7,8 +7,8 @@ from typing import Any
 
 from devstack.servers import free_port
 from inlet.dispatch import UploadEvent
-from inlet.outbox import Outbox
 from inlet.settings import Settings
+from inlet.stores.outbox import Outbox
 from tasks.celery_app import create_celery
 from tasks.dispatch import CeleryDispatcher
 

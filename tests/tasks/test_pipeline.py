@@ -10,9 +10,10 @@ from typing import Any, cast
 import pytest
 
 from devstack.servers import free_port
-from inlet.blobstore import BlobStore, BlobStream, StoreUnavailable
+from inlet.blobs import StoreUnavailable
 from inlet.outcomes import State
 from inlet.settings import Settings
+from inlet.stores.blobstore import BlobStore, BlobStream
 from search import service
 from search.client import make_client
 from search.errors import SearchUnavailable

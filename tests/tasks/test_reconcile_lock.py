@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from inlet.clients import make_redis
-from inlet.locks import RunLock
+from inlet.stores.clients import make_redis
+from inlet.stores.locks import RunLock
 from tasks import pipeline
 from tasks.context import Context
 from tasks.reconcile import run_reindex

@@ -9,7 +9,7 @@ from PIL import Image
 
 from inlet.metadata import extract_metadata
 from inlet.outcomes import Refusal
-from inlet.renditions import WITHHELD
+from inlet.stores.renditions import WITHHELD
 from inlet.verification import Rejection
 from search import service
 from tasks import pipeline

@@ -13,8 +13,8 @@ from kombu.exceptions import OperationalError
 from kombu.utils.url import url_to_parts
 
 from devstack.servers import Service, find_redis_server, free_port
-from inlet.clients import make_redis
 from inlet.settings import Settings, with_redis_password
+from inlet.stores.clients import make_redis
 from tasks.celery_app import create_celery
 from tests.conftest import TEST_SECRET
 

@@ -8,9 +8,10 @@ the SET is known to be complete (:meth:`HashIndex.known`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
 
 from redis import Redis
+
+from inlet.stores.keys import Keys
 
 # A member no image id can be (ids are 64 hex digits). The reconcile job adds it after
 # adding every stored image: from then on each store write is followed by its SADD,
@@ -20,20 +21,10 @@ from redis import Redis
 COMPLETE = "complete"
 
 
-class Hashes(Protocol):
-    """The dedup index as ingest and delete use it."""
-
-    def add(self, image_id: str) -> bool: ...
-
-    def __contains__(self, image_id: str) -> bool: ...
-
-    def discard(self, image_id: str) -> None: ...
-
-
 class HashIndex:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
-        self.key = f"{prefix}:hashes"
+        self.key = Keys(prefix).hashes()
 
     def add(self, image_id: str) -> bool:
         """Record the hash; True for exactly one of any number of concurrent callers."""

@@ -20,10 +20,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from inlet.upload.client import LinkClient, LinkProblem, Part
-from inlet.upload.files import collect, sha256_of
-from inlet.upload.link import BadLink, parse_link
-from inlet.upload.sender import kept_sender, new_sender, state_directory
+from uploader.client import LinkClient, LinkProblem, Part
+from uploader.files import collect, sha256_of
+from uploader.link import BadLink, parse_link
+from uploader.sender import kept_sender, new_sender, state_directory
 
 EPILOG = """\
 Everyone who has a link sees only the uploads sent with their own sender id. This
@@ -56,7 +56,7 @@ class Item:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m inlet.upload",
+        prog="python -m uploader",
         description="Upload images through an Inlet link. Known images are sent by hash.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

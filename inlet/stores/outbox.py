@@ -17,6 +17,7 @@ from collections.abc import Callable
 from redis import Redis
 
 from inlet.dispatch import UploadEvent
+from inlet.stores.keys import Keys
 
 # An event younger than this is probably still on its way: replay only older ones.
 REPLAY_AFTER = 60
@@ -26,8 +27,8 @@ REPLAY_BATCH = 500
 class Outbox:
     def __init__(self, redis: Redis, prefix: str, clock: Callable[[], float] = time.time) -> None:
         self.redis = redis
-        self.events_key = f"{prefix}:outbox"
-        self.times_key = f"{prefix}:outbox:times"
+        self.events_key = Keys(prefix).outbox()
+        self.times_key = Keys(prefix).outbox_times()
         self.clock = clock
 
     def add(self, event: UploadEvent) -> None:

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 from redis import Redis
 
-from inlet.blobstore import BlobStore, S3BlobStore, key_for
+from inlet.blobs import key_for
+from inlet.stores.blobstore import BlobStore, S3BlobStore
+from inlet.stores.keys import Keys
 
 PREFIX = "public/"
 WITHHELD = "withheld"
@@ -49,7 +51,7 @@ class Renditions:
         self.redis = redis
         self.prefix = prefix
         self.store = store
-        self.key = f"{prefix}:renditions"
+        self.key = Keys(prefix).renditions()
 
     def public_hash(self, image_id: str) -> str | None:
         """The SHA-256 of what the public is served, :data:`WITHHELD`, or None."""
@@ -69,7 +71,7 @@ class Renditions:
     def wanted(self, image_id: str) -> bool:
         """True for the first caller in :data:`WANTED_TTL` seconds to ask for a rendition
         (that caller queues the work); a crowd of readers queues it once."""
-        key = f"{self.prefix}:rendition-wanted:{image_id}"
+        key = Keys(self.prefix).rendition_wanted(image_id)
         return bool(self.redis.set(key, 1, nx=True, ex=WANTED_TTL))
 
     def delete(self, image_id: str) -> None:

@@ -10,7 +10,6 @@ is :class:`FileNotFoundError`, an unreachable server or a 5xx answer is
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from minio.helpers import DictType
 from urllib3.exceptions import HTTPError
 from urllib3.response import BaseHTTPResponse
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+from inlet.blobs import BlobInfo, RangeNotSatisfiable, StoreUnavailable, id_from_key, key_for
+
 MiB = 1024 * 1024
 # Objects up to PART_SIZE go up in one PUT; larger ones as a multipart upload of
 # PART_SIZE parts, sent one after the other, so an upload holds one part in memory.
@@ -36,37 +36,6 @@ READ_TIMEOUT = 5.0
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound"})
 _RACED_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 _META = "x-amz-meta-"
-
-
-class StoreUnavailable(ConnectionError):
-    """The blob store could not be reached or answered with a server error."""
-
-
-class RangeNotSatisfiable(ValueError):
-    """The requested byte range lies outside the object."""
-
-
-def is_image_id(value: str) -> bool:
-    return bool(SHA256_RE.match(value))
-
-
-def key_for(image_id: str) -> str:
-    """Object key for an image id: fanned out so no prefix grows too large."""
-    if not is_image_id(image_id):
-        raise ValueError(f"not a SHA-256 hex digest: {image_id!r}")
-    return f"{image_id[:2]}/{image_id[2:4]}/{image_id}"
-
-
-def id_from_key(key: str) -> str | None:
-    image_id = key.rsplit("/", 1)[-1]
-    return image_id if is_image_id(image_id) and key == key_for(image_id) else None
-
-
-@dataclass(frozen=True)
-class BlobInfo:
-    size: int
-    content_type: str
-    metadata: dict[str, str]
 
 
 @dataclass
@@ -170,7 +139,7 @@ def make_s3_client(
 
 
 class S3BlobStore:
-    key = staticmethod(key_for)  # where an id's object lives (inlet.renditions: elsewhere)
+    key = staticmethod(key_for)  # where an id's object lives (inlet.stores.renditions: elsewhere)
 
     def __init__(self, client: Minio, bucket: str) -> None:
         self.client = client

@@ -16,16 +16,12 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.servers import free_port
-from inlet import blobstore
-from inlet.blobstore import (
-    PART_SIZE,
-    RangeNotSatisfiable,
-    S3BlobStore,
-    StoreUnavailable,
-    make_s3_client,
-)
-from inlet.clients import make_blob_store
+from inlet import blobs
+from inlet.blobs import RangeNotSatisfiable, StoreUnavailable
 from inlet.settings import Settings
+from inlet.stores import blobstore
+from inlet.stores.blobstore import PART_SIZE, S3BlobStore, make_s3_client
+from inlet.stores.clients import make_blob_store
 
 
 def _put(store: S3BlobStore, data: bytes, **metadata: str) -> str:
@@ -101,7 +97,7 @@ def test_large_objects_go_up_in_parts_and_come_back_whole(blob_store: S3BlobStor
     )
     # A multipart upload's ETag is "<md5 of the part md5s>-<part count>".
     etag = blob_store.client.stat_object(
-        bucket_name=blob_store.bucket, object_name=blobstore.key_for(image_id)
+        bucket_name=blob_store.bucket, object_name=blobs.key_for(image_id)
     ).etag
     assert (etag or "").endswith("-3")
 

@@ -12,6 +12,8 @@ from typing import Any, TypedDict
 
 from redis import Redis
 
+from inlet.stores.keys import Keys
+
 MAX_ENTRIES = 1000
 
 
@@ -29,8 +31,8 @@ class DeadLetters:
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
-        self.key = f"{prefix}:deadletter"
-        self.total_key = f"{prefix}:deadletter:total"
+        self.key = Keys(prefix).deadletter()
+        self.total_key = Keys(prefix).deadletter_total()
 
     def record(self, *, task: str, task_id: str, args: Any, kwargs: Any, error: str) -> None:
         entry: DeadLetter = {

@@ -11,7 +11,7 @@ import pytest
 
 from inlet import tokens
 from inlet.senders import Sender
-from inlet.upload.sender import kept_sender, link_key, state_directory
+from uploader.sender import kept_sender, link_key, state_directory
 
 
 def link_token(link_id: str) -> str:

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from inlet.blobstore import S3BlobStore
-from inlet.rangefile import RangeFile, blob_range_reader
+from inlet.stores.blobstore import S3BlobStore
+from inlet.stores.rangefile import RangeFile, blob_range_reader
 
 DATA = bytes(random.Random(7).randrange(256) for _ in range(10_000))
 

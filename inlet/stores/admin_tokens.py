@@ -24,6 +24,7 @@ from typing import Any
 from redis import Redis
 
 from inlet import tokens
+from inlet.stores.keys import Keys
 
 MAX_NAME = 64
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,%d}" % MAX_NAME)  # noqa: UP031 - a regex's braces
@@ -69,20 +70,21 @@ class AdminTokens:
     def __init__(self, redis: Redis, prefix: str, max_ttl: int) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.keys = Keys(prefix)
         self.max_ttl = max_ttl
 
     def _record_key(self, token_id: str) -> str:
-        return f"{self.prefix}:admin-token:{token_id}"
+        return self.keys.admin_token(token_id)
 
     def _denied_key(self, token_id: str) -> str:
-        return f"{self.prefix}:admin-token-revoked:{token_id}"
+        return self.keys.admin_token_revoked(token_id)
 
     def _cutoff_key(self, name: str) -> str:
-        return f"{self.prefix}:admin-name-revoked:{name}"
+        return self.keys.admin_name_revoked(name)
 
     @property
     def _index_key(self) -> str:
-        return f"{self.prefix}:admin-tokens"
+        return self.keys.admin_tokens()
 
     def mint(self, secret: str, name: str, ttl: int) -> tuple[str, TokenRecord]:
         """A new token for ``name``, recorded before it is returned (never unlisted)."""

@@ -1,4 +1,4 @@
-"""Admin tokens recorded and withdrawn in a real Redis (inlet/admin_tokens.py)."""
+"""Admin tokens recorded and withdrawn in a real Redis (inlet/stores/admin_tokens.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from inlet import tokens
-from inlet.admin_tokens import AdminTokens, InvalidName, clean_name
 from inlet.settings import Settings
+from inlet.stores.admin_tokens import AdminTokens, InvalidName, clean_name
 
 DAY = 86400
 

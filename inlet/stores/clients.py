@@ -7,8 +7,8 @@ from typing import Any
 
 import redis
 
-from inlet.blobstore import S3BlobStore, make_s3_client
 from inlet.settings import Settings
+from inlet.stores.blobstore import S3BlobStore, make_s3_client
 
 
 def make_redis(settings: Settings) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-    from inlet.blobstore import BlobStore
+    from inlet.stores.blobstore import BlobStore
 
 DEFAULT_BLOCK_SIZE = 64 * 1024
 

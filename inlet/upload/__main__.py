@@ -1,5 +1,0 @@
-import sys
-
-from inlet.upload.cli import main
-
-sys.exit(main())
