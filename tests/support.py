@@ -4,6 +4,8 @@ the shared fixtures the tests may require."""
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,14 @@ def hash_count(redis: Redis, prefix: str) -> int:
 def beat_sends(app: Celery, entry: str) -> None:
     """Send the task of ``entry`` in ``app``'s beat schedule, as beat does on its clock."""
     app.send_task(app.conf.beat_schedule[entry]["task"])
+
+
+def dev_tool(name: str) -> str:
+    """A command-line tool of requirements-dev.txt: beside the venv's Python, else on PATH."""
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.is_file():
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} not found: install requirements-dev.txt (make install)")
+    return found

@@ -26,6 +26,7 @@ from api.secrets_doc import render
 from devstack import proxy
 from devstack.commands import PROCESS_COMMANDS
 from devstack.servers import Service, find_redis_server, free_port
+from tests.support import dev_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -84,16 +85,6 @@ SECRET_FILE = re.compile(r"/run/secrets/([a-z0-9_]+)")
 IMAGE_UIDS = {"inlet": 10001, "elasticsearch": 1000, "kibana": 1000}
 
 
-def _tool(name: str) -> str:
-    beside_python = Path(sys.executable).parent / name
-    if beside_python.is_file():
-        return str(beside_python)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} not found: install requirements-dev.txt (make install)")
-    return found
-
-
 def _example() -> dict[str, str]:
     """The variables .env.example sets (uncommented lines), in order."""
     values: dict[str, str] = {}
@@ -125,7 +116,7 @@ ComposeRunner = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture(scope="module")
 def compose(tmp_path_factory: pytest.TempPathFactory) -> ComposeRunner:
     """Runs docker-compose on the repo's compose file with the given .env values."""
-    binary = _tool("docker-compose")
+    binary = dev_tool("docker-compose")
     workdir = tmp_path_factory.mktemp("compose")
 
     def run(values: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -202,7 +193,7 @@ def test_compose_config_passes_with_no_env_file_and_no_variables(tmp_path: Path)
     shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
     shutil.copytree(ROOT / "docker", tmp_path / "docker")
     result = subprocess.run(
-        [_tool("docker-compose"), "config", "--quiet"],
+        [dev_tool("docker-compose"), "config", "--quiet"],
         cwd=tmp_path,
         env=_clean_environment(tmp_path),
         capture_output=True,
@@ -447,7 +438,7 @@ def _run_wrapper(entrypoint: list[str], secrets_dir: Path, *args: str) -> str:
     script = entrypoint[2].replace("$$", "$").replace("/run/secrets", str(secrets_dir))
     script = script.replace("exec /usr/local/bin/kibana-docker", 'exec "$@"')
     result = subprocess.run(
-        [_tool("sh"), "-c", script, *(entrypoint[3:4] or ["sh"]), *args],
+        [dev_tool("sh"), "-c", script, *(entrypoint[3:4] or ["sh"]), *args],
         env={"PATH": os.environ.get("PATH", "")},
         capture_output=True,
         text=True,
@@ -601,7 +592,7 @@ def test_redis_requires_its_generated_password(services: dict[str, Any], tmp_pat
     assert "redis-pw-from-file" not in " ".join(command)
     server = Service(
         "redis-compose",
-        [_tool("sh"), "-c", script, "redis", *command],
+        [dev_tool("sh"), "-c", script, "redis", *command],
         port,
         log_path=tmp_path / "redis.log",
     ).start()
@@ -614,7 +605,7 @@ def test_redis_requires_its_generated_password(services: dict[str, Any], tmp_pat
         probe = check[1].replace("$$", "$").replace("/run/secrets", str(tmp_path))
         probe = probe.replace("redis-cli ping", f"redis-cli -p {port} ping")
         healthy = subprocess.run(
-            [_tool("sh"), "-c", probe], capture_output=True, timeout=30, check=False
+            [dev_tool("sh"), "-c", probe], capture_output=True, timeout=30, check=False
         )
         assert healthy.returncode == 0, healthy.stderr
         # The wrapper replaced itself: redis-server is the process compose signals.
@@ -658,7 +649,7 @@ def test_images_exist_today_and_are_pinned(services: dict[str, Any]) -> None:
 def _store_values(envsh: Path, s3_endpoint: str) -> dict[str, str]:
     """What docker/nginx/store.envsh exports for ``s3_endpoint``, run here with sh."""
     result = subprocess.run(
-        [_tool("sh"), "-c", f'. "{envsh}" && env'],
+        [dev_tool("sh"), "-c", f'. "{envsh}" && env'],
         env={"PATH": os.environ.get("PATH", ""), "S3_ENDPOINT": s3_endpoint},
         capture_output=True,
         text=True,
@@ -769,7 +760,7 @@ def test_setup_scripts_exist_and_parse(services: dict[str, Any], name: str) -> N
         assert mount["read_only"]
         if source.suffix == ".sh":
             check = subprocess.run(
-                [_tool("sh"), "-n", str(source)], capture_output=True, check=False
+                [dev_tool("sh"), "-n", str(source)], capture_output=True, check=False
             )
             assert check.returncode == 0, check.stderr
         if source.suffix == ".py":
@@ -823,7 +814,7 @@ def _final_stage() -> list[tuple[str, str]]:
 
 def test_hadolint_passes() -> None:
     result = subprocess.run(
-        [_tool("hadolint"), "--failure-threshold", "warning", str(DOCKERFILE)],
+        [dev_tool("hadolint"), "--failure-threshold", "warning", str(DOCKERFILE)],
         cwd=ROOT,
         capture_output=True,
         text=True,

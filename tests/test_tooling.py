@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import dev_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 COMPOSE_CI = ROOT / ".github" / "compose.ci.yml"
@@ -27,16 +29,6 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", r
 LONG_RUNNING = {"api", "worker", "beat", "flower", "nginx", "redis", "minio", "elasticsearch"}
 LONG_RUNNING |= {"kibana", "prometheus", "grafana"}
 ONE_SHOT = {"secrets", "minio-setup", "es-setup", "kibana-setup"}
-
-
-def _tool(name: str) -> str:
-    beside_python = Path(sys.executable).parent / name
-    if beside_python.is_file():
-        return str(beside_python)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} not found: install requirements-dev.txt (make install)")
-    return found
 
 
 def _name(raw: str) -> str:
@@ -131,7 +123,7 @@ def test_make_smoke_takes_base_url() -> None:
 
 def _actionlint(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_tool("actionlint"), "-shellcheck", _tool("shellcheck"), "-no-color", *args],
+        [dev_tool("actionlint"), "-shellcheck", dev_tool("shellcheck"), "-no-color", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -196,7 +188,7 @@ def test_the_compose_job_walks_through_then_tests_end_to_end_then_cleans_up() ->
 def _compose_config(tmp_path: Path) -> dict[str, Any]:
     files = _workflow("compose.yml")["env"]["COMPOSE_FILE"].split(":")
     result = subprocess.run(
-        [_tool("docker-compose"), "--project-directory", str(ROOT)]
+        [dev_tool("docker-compose"), "--project-directory", str(ROOT)]
         + [arg for f in files for arg in ("--file", str(ROOT / f))]
         + ["--env-file", os.devnull, "config", "--format", "json"],
         cwd=ROOT,
@@ -275,7 +267,7 @@ def test_pre_commit_refuses_a_commit_that_make_lint_would_refuse(tmp_path: Path)
     (repo / "Dockerfile").write_text("FROM python:latest\nRUN cd /app\n")
     assert _git(repo, "init", "-q").returncode == 0
     install = subprocess.run(
-        [_tool("pre-commit"), "install"],
+        [dev_tool("pre-commit"), "install"],
         cwd=repo,
         capture_output=True,
         text=True,
