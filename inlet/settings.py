@@ -94,6 +94,9 @@ class Settings:
     reconcile_interval: int = 600
     # How often beat has upload events that no worker indexed sent again.
     outbox_replay_interval: int = 60
+    # An incomplete multipart upload older than this is aborted (beat, on the reconcile
+    # interval) and its parts freed: one the API left when it was killed mid-store.
+    incomplete_upload_max_age: int = 24 * 3600
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
     # Logs: "json" (one object per line) or "text" (make dev).

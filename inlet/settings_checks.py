@@ -34,6 +34,7 @@ MISSING_SECRET = (
 # schedule or kill every task at once.
 POSITIVE = (
     "link_max_ttl",
+    "incomplete_upload_max_age",
     "admin_token_max_ttl",
     "max_image_bytes",
     "max_image_pixels",

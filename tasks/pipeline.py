@@ -153,3 +153,25 @@ def replay_outbox(ctx: Context, send: Callable[[UploadEvent], object]) -> int:
     if due:
         log.warning("replay: sent %d upload event(s) again from the outbox", len(due))
     return len(due)
+
+
+def abort_incomplete_uploads(ctx: Context, now: datetime | None = None) -> int:
+    """Abort every incomplete multipart upload seen for INCOMPLETE_UPLOAD_MAX_AGE.
+
+    Nothing refers to one once it is that old: the API completes what it starts within a
+    request. Returns how many were aborted.
+    """
+    uploads = ctx.incomplete_uploads
+    if uploads is None:
+        return 0
+    at = (now or datetime.now(UTC)).timestamp()
+    listed = list(uploads)
+    first_seen = ctx.upload_sightings.first_seen({u.upload_id for u in listed}, at)
+    max_age = ctx.settings.incomplete_upload_max_age
+    stale = [u for u in listed if at - first_seen.get(u.upload_id, at) >= max_age]
+    for upload in stale:
+        uploads.abort(upload)
+    ctx.upload_sightings.forget([u.upload_id for u in stale])
+    if stale:
+        log.warning("aborted %d incomplete multipart upload(s)", len(stale))
+    return len(stale)

@@ -54,6 +54,7 @@ _TABLE = """
 {prefix}:admin-token-revoked:{token_id} | string | admin tokens (revoke) | auth | expiry + 60 s
 {prefix}:admin-name-revoked:{name} | string | admin tokens (revoke) | auth | max TTL + 60 s
 {prefix}:reconcile:lock | string | reconcile | reconcile | twice TASK_TIME_LIMIT, renewed
+{prefix}:incomplete-uploads | hash | abort-incomplete-uploads | the same | while it is listed
 {prefix}:celery:* | Celery's | Celery (send) | Celery (workers) | Celery's
 """
 
@@ -137,6 +138,10 @@ class Keys:
 
     def reconcile_lock(self) -> str:
         return f"{self.prefix}:reconcile:lock"
+
+    def incomplete_uploads(self) -> str:
+        """When beat first saw each incomplete multipart upload (upload id: epoch seconds)."""
+        return f"{self.prefix}:incomplete-uploads"
 
     def celery(self) -> str:
         """Celery's ``global_keyprefix``: every broker key starts with it."""
