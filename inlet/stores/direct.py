@@ -94,6 +94,9 @@ class StagedUploads:
                 return held
             marker = str(page.parts[-1].part_number)
 
+    def held_sizes(self, upload_id: str, s3_id: str) -> dict[int, int]:
+        return {n: p.size or 0 for n, p in self.held(upload_id, s3_id).items()}
+
     def complete(self, upload_id: str, s3_id: str, parts: list[S3Part]) -> None:
         with _translated(upload_id):
             self.client._complete_multipart_upload(self.bucket, self.key(upload_id), s3_id, parts)

@@ -9,29 +9,16 @@ completed and give their quota back. All of them expire with the upload, plus a 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 from redis import Redis
 from redis.typing import EncodableT, FieldT
 
+from inlet.direct import DirectUpload
 from inlet.stores.keys import Keys
 
 # Beyond its expiry an upload's record lives this long, for beat to release it.
 GRACE = 24 * 3600
-
-
-@dataclass(frozen=True)
-class DirectUpload:
-    upload_id: str
-    s3_id: str
-    link_id: str
-    sender: str
-    sha256: str
-    size: int
-    content_type: str
-    filename: str
-    expires_at: float
-    parts_sha256: list[str] = field(default_factory=list)
 
 
 class DirectUploadState:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from inlet.direct import DirectUpload
 from inlet.settings import Settings
-from inlet.stores.direct_state import DirectUpload, DirectUploadState
+from inlet.stores.direct_state import DirectUploadState
 
 
 def upload(upload_id: str = "u1", sender: str = "s1", expires_in: float = 3600) -> DirectUpload:
