@@ -113,6 +113,14 @@ class StagedUploads:
             )
             self.client.remove_object(self.bucket, self.key(upload_id))
 
+    def abort(self, upload_id: str, s3_id: str) -> None:
+        """Abort the multipart upload; one already completed or aborted is no error."""
+        try:
+            with _translated(upload_id):
+                self.client._abort_multipart_upload(self.bucket, self.key(upload_id), s3_id)
+        except FileNotFoundError:
+            return
+
     def discard(self, upload_id: str) -> None:
         with _translated(upload_id):
             self.client.remove_object(self.bucket, self.key(upload_id))

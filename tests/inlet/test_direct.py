@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from inlet.direct import Declared, DirectUpload, DirectUploads, Offer, Policy
-from inlet.links import Link
+from inlet.direct_expiry import expire_direct_uploads
+from inlet.links import Link, LinkNotFound
 from inlet.outcomes import Refusal, Refused
 from inlet.verification import Rejection
 from tests.fakes import FakeQuota, FakeStates
@@ -168,3 +169,57 @@ def test_rejected_bytes_are_refused_but_a_hash_mismatch_is_not() -> None:
 def test_part_hashes_that_do_not_match_the_plan_are_a_caller_error() -> None:
     with pytest.raises(ValueError, match="parts_sha256"):
         World().offer(declared(parts=2))
+
+
+@dataclass
+class ExpiryBook:
+    uploads: dict[str, DirectUpload] = field(default_factory=dict)
+    queue: dict[str, float] = field(default_factory=dict)
+    aborted: list[str] = field(default_factory=list)
+
+    def expired(self, now: float, limit: int = 1000) -> list[str]:
+        return [u for u, at in self.queue.items() if at <= now][:limit]
+
+    def get(self, upload_id: str) -> DirectUpload | None:
+        return self.uploads.get(upload_id)
+
+    def claim(self, upload_id: str) -> bool:
+        return self.queue.pop(upload_id, None) is not None
+
+    def forget(self, upload: DirectUpload) -> None:
+        self.uploads.pop(upload.upload_id, None)
+
+    def abort(self, upload_id: str, s3_id: str) -> None:
+        self.aborted.append(upload_id)
+
+
+@dataclass
+class FakeLinks:
+    links: dict[str, Link]
+    released: list[tuple[str, int]] = field(default_factory=list)
+
+    def get(self, link_id: str) -> Link:
+        if link_id not in self.links:
+            raise LinkNotFound(link_id)
+        return self.links[link_id]
+
+    def release(self, link: Link, size: int) -> None:
+        self.released.append((link.id, size))
+
+
+@pytest.mark.parametrize("link_gone", [False, True])
+def test_expired_uploads_are_aborted_and_released_once(link_gone: bool) -> None:
+    world = World()
+    offer = world.offer(declared())
+    assert isinstance(offer, Offer)
+    upload = offer.upload
+    book = ExpiryBook({upload.upload_id: upload}, {upload.upload_id: upload.expires_at})
+    links = FakeLinks({} if link_gone else {"L1": world.link})
+
+    assert expire_direct_uploads(book, book, links, upload.expires_at - 1) == 0
+    assert expire_direct_uploads(book, book, links, upload.expires_at) == 1
+    assert book.aborted == [upload.upload_id]
+    assert links.released == ([] if link_gone else [("L1", 11 * MiB)])
+    assert book.uploads == {}
+    assert expire_direct_uploads(book, book, links, upload.expires_at + 60) == 0
+    assert len(links.released) == (0 if link_gone else 1)

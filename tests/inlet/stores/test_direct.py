@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from inlet import parts
@@ -79,3 +80,16 @@ def test_a_fresh_upload_holds_no_parts_and_one_part_resumes(
     assert uploads.held(upload_id, s3_id) == {}
     put_parts(settings, uploads, upload_id, s3_id, b"\1" * 100)
     assert [p.size for p in uploads.held(upload_id, s3_id).values()] == [100]
+
+
+def test_an_aborted_upload_is_gone_and_aborting_again_is_no_error(
+    settings: Settings, blob_store: S3BlobStore
+) -> None:
+    uploads = staged(settings, blob_store)
+    upload_id = uuid.uuid4().hex
+    s3_id = uploads.start(upload_id, "image/png")
+    put_parts(settings, uploads, upload_id, s3_id, b"\2" * 100)
+    uploads.abort(upload_id, s3_id)
+    uploads.abort(upload_id, s3_id)
+    with pytest.raises(FileNotFoundError):
+        uploads.held(upload_id, s3_id)
