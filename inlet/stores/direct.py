@@ -12,8 +12,10 @@ each part's length and SHA-256.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO, cast
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -24,6 +26,7 @@ from inlet.blobs import key_for
 from inlet.parts import checksum_header
 from inlet.presign import Credentials, presign
 from inlet.stores.blobstore import _translated
+from inlet.stores.rangefile import RangeFile
 
 STAGING = "incoming/"
 
@@ -101,14 +104,35 @@ class StagedUploads:
         with _translated(upload_id):
             self.client._complete_multipart_upload(self.bucket, self.key(upload_id), s3_id, parts)
 
-    def promote(self, upload_id: str, image_id: str, metadata: DictType) -> None:
+    def complete_held(self, upload_id: str, s3_id: str) -> None:
+        """Complete the multipart upload from every part the store holds, in order."""
+        held = self.held(upload_id, s3_id)
+        self.complete(upload_id, s3_id, [held[n] for n in sorted(held)])
+
+    def open_staged(self, upload_id: str, size: int) -> IO[bytes]:
+        """The completed staging object as a seekable file that fetches only what is read."""
+        key = self.key(upload_id)
+
+        def read_range(start: int, stop: int) -> bytes:
+            with _translated(upload_id):
+                resp = self.client.get_object(self.bucket, key, start, stop - start)
+                try:
+                    return bytes(resp.read())
+                finally:
+                    resp.close()
+                    resp.release_conn()
+
+        return cast("IO[bytes]", RangeFile(read_range, size))
+
+    def promote(self, upload_id: str, image_id: str, metadata: Mapping[str, str]) -> None:
         """Copy the completed staging object to the image's key, then delete it."""
+        meta: DictType = dict(metadata)
         with _translated(upload_id):
             self.client.copy_object(
                 self.bucket,
                 key_for(image_id),
                 CopySource(self.bucket, self.key(upload_id)),
-                metadata=metadata,
+                metadata=meta,
                 metadata_directive="REPLACE",
             )
             self.client.remove_object(self.bucket, self.key(upload_id))
