@@ -19,11 +19,15 @@ from elasticsearch import Elasticsearch
 from redis import Redis
 
 from inlet.metadata import extract_metadata
+from inlet.presign import Credentials
 from inlet.settings import Settings
 from inlet.stores.blobstore import BlobStore, S3BlobStore
 from inlet.stores.clients import make_blob_store, make_redis
 from inlet.stores.dedup import HashIndex
+from inlet.stores.direct import StagedUploads
+from inlet.stores.direct_state import DirectUploadState
 from inlet.stores.keys import Keys
+from inlet.stores.links import LinkStore
 from inlet.stores.locks import RunLock
 from inlet.stores.multipart import IncompleteUploads, Sightings
 from inlet.stores.outbox import Outbox
@@ -99,6 +103,23 @@ class Context:
         if not isinstance(blobs, S3BlobStore):
             return None
         return IncompleteUploads(blobs.client, blobs.bucket)
+
+    @property
+    def staged_uploads(self) -> StagedUploads | None:
+        """The store side of direct uploads; None for a store that is not S3."""
+        blobs, s = self.blobs, self.settings
+        if not isinstance(blobs, S3BlobStore):
+            return None
+        creds = Credentials(s.s3_access_key, s.s3_secret_key, s.s3_region)
+        return StagedUploads(blobs.client, blobs.bucket, creds)
+
+    @property
+    def direct_uploads(self) -> DirectUploadState:
+        return DirectUploadState(self.redis, self.settings.redis_prefix)
+
+    @property
+    def links(self) -> LinkStore:
+        return LinkStore(self.redis, self.settings.redis_prefix)
 
     @property
     def upload_sightings(self) -> Sightings:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from inlet.blobs import key_for
+from inlet.direct import Declared, DirectUploads, Offer, Policy
 from inlet.settings import Settings
 from inlet.stores.blobstore import S3BlobStore
 from inlet.stores.keys import Keys
@@ -14,6 +16,7 @@ from tasks.celery_app import create_celery
 from tasks.context import Context
 
 LATER = timedelta(days=2)
+MiB = 1024 * 1024
 
 
 def started(blobs: S3BlobStore, image_id: str) -> str:
@@ -62,3 +65,29 @@ def test_beat_schedules_the_abort(settings: Settings) -> None:
     entry = create_celery(settings).conf.beat_schedule["abort-incomplete-uploads"]
     assert entry["task"] == jobs.abort_incomplete_uploads.name
     assert entry["schedule"] == float(settings.reconcile_interval)
+
+
+def test_a_direct_upload_past_its_expiry_is_aborted_and_its_quota_given_back(
+    ctx: Context,
+) -> None:
+    link = ctx.links.create(int(time.time()) + 3600, 5, max_bytes=10 * MiB)
+    staging = ctx.staged_uploads
+    assert staging is not None
+    policy = Policy(part_size=5 * MiB, url_ttl=60, upload_ttl=60, max_image_bytes=50 * MiB)
+    direct = DirectUploads(
+        staging=staging, book=ctx.direct_uploads, quota=ctx.links, states=ctx.states,
+        policy=policy,
+    )  # fmt: skip
+    item = Declared("ab" * 32, "a.png", 100, "image/png", ["cd" * 32])
+    offer = direct.offer(link, "s1", item, origin="http://h", now=datetime.now(UTC))
+    assert isinstance(offer, Offer)
+    assert (ctx.links.get(link.id).used, ctx.links.get(link.id).used_bytes) == (1, 100)
+
+    assert pipeline.abort_incomplete_uploads(ctx) == 0  # not expired yet
+    assert ctx.links.get(link.id).used == 1
+    pipeline.abort_incomplete_uploads(ctx, now=datetime.now(UTC) + LATER)
+
+    assert (ctx.links.get(link.id).used, ctx.links.get(link.id).used_bytes) == (0, 0)
+    assert isinstance(ctx.blobs, S3BlobStore)
+    assert offer.upload.s3_id not in pending(ctx.blobs)
+    assert ctx.direct_uploads.get(offer.upload.upload_id) is None
