@@ -111,7 +111,7 @@ class Context:
         if not isinstance(blobs, S3BlobStore):
             return None
         creds = Credentials(s.s3_access_key, s.s3_secret_key, s.s3_region)
-        return StagedUploads(blobs.client, blobs.bucket, creds)
+        return StagedUploads(blobs.client, blobs.bucket, creds, s.s3_endpoint)
 
     @property
     def direct_uploads(self) -> DirectUploadState:

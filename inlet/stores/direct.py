@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -38,10 +39,12 @@ class SignedPart:
 
 
 class StagedUploads:
-    def __init__(self, client: Minio, bucket: str, creds: Credentials) -> None:
+    def __init__(self, client: Minio, bucket: str, creds: Credentials, endpoint: str) -> None:
         self.client = client
         self.bucket = bucket
         self.creds = creds
+        # S3_ENDPOINT: what the signature's host is, whatever origin the URL is on.
+        self.endpoint = endpoint.rstrip("/")
 
     @staticmethod
     def key(upload_id: str) -> str:
@@ -67,20 +70,27 @@ class StagedUploads:
         now: datetime,
         expires: int,
     ) -> SignedPart:
-        """A PUT of one part on ``origin`` (scheme://host[:port]), path-style."""
+        """A PUT of one part on ``origin`` (scheme://host[:port]), path-style.
+
+        Signed for the store's own host: the front proxy passes the store's path
+        unchanged and sends the store's ``Host`` (as it does for image bytes), so the
+        store checks the signature it expects whatever public name the client used.
+        """
         headers = {
             "Content-Length": str(length),
             "x-amz-checksum-sha256": checksum_header(sha256_hex),
         }
-        url = presign(
+        signed = presign(
             "PUT",
-            f"{origin.rstrip('/')}/{self.bucket}/{self.key(upload_id)}",
+            f"{self.endpoint}/{self.bucket}/{self.key(upload_id)}",
             self.creds,
             now=now,
             expires=expires,
             headers=headers,
             params={"partNumber": str(number), "uploadId": s3_id},
         )
+        public = urlsplit(origin)
+        url = urlunsplit(urlsplit(signed)._replace(scheme=public.scheme, netloc=public.netloc))
         return SignedPart(url, headers)
 
     def held(self, upload_id: str, s3_id: str) -> dict[int, S3Part]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,7 +23,7 @@ MiB = 1024 * 1024
 
 def staged(settings: Settings, blob_store: S3BlobStore) -> StagedUploads:
     creds = Credentials(settings.s3_access_key, settings.s3_secret_key, settings.s3_region)
-    return StagedUploads(blob_store.client, blob_store.bucket, creds)
+    return StagedUploads(blob_store.client, blob_store.bucket, creds, settings.s3_endpoint)
 
 
 def put_parts(
@@ -93,3 +94,18 @@ def test_an_aborted_upload_is_gone_and_aborting_again_is_no_error(
     uploads.abort(upload_id, s3_id)
     with pytest.raises(FileNotFoundError):
         uploads.held(upload_id, s3_id)
+
+
+def test_a_url_on_the_public_origin_is_signed_for_the_stores_host(
+    settings: Settings, blob_store: S3BlobStore
+) -> None:
+    uploads = staged(settings, blob_store)
+    now = datetime.now(UTC)
+    args: dict[str, Any] = {
+        "number": 1, "length": 3, "sha256_hex": "ab" * 32, "now": now, "expires": 60
+    }  # fmt: skip
+    public = uploads.sign_part("https://photos.example", "u1", "s3id", **args)
+    direct = uploads.sign_part(settings.s3_endpoint, "u1", "s3id", **args)
+    assert public.url.startswith("https://photos.example/" + blob_store.bucket + "/incoming/u1?")
+    assert urlsplit(public.url).query == urlsplit(direct.url).query
+    assert public.headers == direct.headers

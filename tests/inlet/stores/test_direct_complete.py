@@ -31,7 +31,9 @@ class Flow:
     def __init__(self, settings: Settings, blob_store: S3BlobStore, redis: Any) -> None:
         creds = Credentials(settings.s3_access_key, settings.s3_secret_key, settings.s3_region)
         self.origin = settings.s3_endpoint
-        self.staging = StagedUploads(blob_store.client, blob_store.bucket, creds)
+        self.staging = StagedUploads(
+            blob_store.client, blob_store.bucket, creds, settings.s3_endpoint
+        )
         self.book = DirectUploadState(redis, settings.redis_prefix)
         self.quota, self.states, self.hashes = FakeQuota(), FakeStates(), FakeHashes()
         self.dispatcher, self.blobs = FakeDispatcher(), blob_store
