@@ -7,10 +7,13 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 import requests
 
 from inlet.stores.direct import StagedUploads
 from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
 
 MiB = 1024 * 1024
 
