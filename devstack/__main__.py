@@ -74,6 +74,8 @@ def main() -> int:
         front = proxy.proxy_service(
             workdir / "proxy", api_port=api_port, s3_endpoint=s3.url, port=port
         )
+        # Before the services: once any of them answers, make token can use this stack.
+        stackfile.write(env)
         for service in (
             api,
             front,
@@ -82,7 +84,6 @@ def main() -> int:
             servers.flower_service(env, workdir / "flower", flower_port),
         ):
             started.append(service.start(timeout=60))
-        stackfile.write(env)
         print(
             f"Inlet is running (logs in {workdir}):\n"
             f"  Inlet   http://127.0.0.1:{port}   (admin token: make token)\n"
