@@ -13,14 +13,13 @@ Not reachable yet: the API does not offer direct uploads until this is wired in.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
+from inlet.commit import Committed, record_committed
 from inlet.direct import DirectUpload
-from inlet.dispatch import Dispatcher, UploadEvent
-from inlet.history import UploadEntry
+from inlet.dispatch import Dispatcher
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link
 from inlet.outcomes import Accepted, Refused, State
@@ -133,20 +132,10 @@ class Completer:
         new: bool,
         stored: bool,
     ) -> Accepted:
-        """As :meth:`inlet.ingest.Ingestor._commit_reserved` records an upload."""
-        self.quota.record_image(link, upload.sha256)
-        event = UploadEvent(
-            event_id=uuid.uuid4().hex,
-            image_id=upload.sha256,
-            link_id=link.id,
-            uploaded_at=uploaded_at,
-            duplicate=not new,
-            format=fmt,
-            filename=upload.filename,
-            sender=sender.label if sender is not None else "",
+        committed = Committed(
+            upload.sha256, upload.filename, fmt, uploaded_at, new=new, stored=stored
         )
-        self.dispatcher.upload_accepted(event, index_image=stored)
-        entry = UploadEntry(upload.sha256, upload.filename, not new, uploaded_at)
+        entry = record_committed(self.quota, self.dispatcher, link, sender, committed)
         self.history.record(link, sender, [entry])
         state = State.PENDING if stored else self.states.state(upload.sha256)
         return Accepted(upload.filename, upload.sha256, duplicate=not new, state=state)

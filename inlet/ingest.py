@@ -20,14 +20,14 @@ import io
 import logging
 import tempfile
 import unicodedata
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
 from inlet.blobs import BlobInfo, StoreUnavailable
-from inlet.dispatch import Dispatcher, UploadEvent
+from inlet.commit import Committed, record_committed
+from inlet.dispatch import Dispatcher
 from inlet.history import UploadEntry
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link, Shortfall
@@ -239,19 +239,11 @@ class Ingestor:
         except BaseException:
             self.links.release(link, item.size)
             raise
-        self.links.record_image(link, item.image_id)
-        event = UploadEvent(
-            event_id=uuid.uuid4().hex,
-            image_id=item.image_id,
-            link_id=link.id,
-            uploaded_at=uploaded_at,
-            duplicate=not new,
-            format=item.format,
-            filename=item.filename,
-            sender=batch.sender.label if batch.sender is not None else "",
+        committed = Committed(
+            item.image_id, item.filename, item.format, uploaded_at, new=new, stored=stored
         )
-        self.dispatcher.upload_accepted(event, index_image=stored)
-        batch.entries.append(UploadEntry(item.image_id, item.filename, not new, uploaded_at))
+        entry = record_committed(self.links, self.dispatcher, link, batch.sender, committed)
+        batch.entries.append(entry)
         # Bytes stored by this request wait for a worker's verification.
         state = State.PENDING if stored or not item.stored else self.states.state(item.image_id)
         return Accepted(item.filename, item.image_id, duplicate=not new, state=state)
