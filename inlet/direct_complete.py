@@ -76,7 +76,7 @@ class Completer:
         self, link: Link, sender: Sender | None, upload_id: str, now: datetime
     ) -> Accepted | Refused | NotFound | Incomplete:
         upload = self.book.get(upload_id)
-        if upload is None or upload.link_id != link.id or upload.expires_at <= now.timestamp():
+        if upload is None or not _owned(upload, link, sender, now):
             return NotFound()
         held = self.staging.held_sizes(upload.upload_id, upload.s3_id)
         planned = plan(upload.size, self.part_size)
@@ -85,16 +85,25 @@ class Completer:
             return Incomplete(missing)
         if not self.book.claim(upload_id):
             return NotFound()
-        self.staging.complete_held(upload.upload_id, upload.s3_id)
         try:
             return self._commit(link, sender, upload, now)
         finally:
             self.book.forget(upload)
 
+    def _assemble(self, link: Link, upload: DirectUpload) -> IO[bytes]:
+        """The completed object's header; a store failure gives the reservation back
+        (the claim is spent: the client asks again by hash and starts a new upload)."""
+        try:
+            self.staging.complete_held(upload.upload_id, upload.s3_id)
+            return self.staging.open_staged(upload.upload_id, upload.size)
+        except BaseException:
+            self.quota.release(link, upload.size)
+            raise
+
     def _commit(
         self, link: Link, sender: Sender | None, upload: DirectUpload, now: datetime
     ) -> Accepted | Refused:
-        head = self.staging.open_staged(upload.upload_id, upload.size)
+        head = self._assemble(link, upload)
         try:
             info = inspect(head, max_pixels=self.max_image_pixels)
         except ImageRejected as exc:
@@ -139,3 +148,10 @@ class Completer:
         self.history.record(link, sender, [entry])
         state = State.PENDING if stored else self.states.state(upload.sha256)
         return Accepted(upload.filename, upload.sha256, duplicate=not new, state=state)
+
+
+def _owned(upload: DirectUpload, link: Link, sender: Sender | None, now: datetime) -> bool:
+    """Only the link and the sender that started an upload may complete it, before it expires."""
+    if upload.link_id != link.id or upload.expires_at <= now.timestamp():
+        return False
+    return upload.sender == (sender.digest if sender is not None else "")

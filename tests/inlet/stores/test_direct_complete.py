@@ -8,14 +8,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import requests
 
 from inlet import parts
+from inlet.blobs import StoreUnavailable
 from inlet.direct import Declared, DirectUploads, Offer, Policy
 from inlet.direct_complete import Completer, Incomplete, NotFound
 from inlet.links import Link
 from inlet.outcomes import Accepted, Refusal, Refused, State
 from inlet.presign import Credentials
+from inlet.senders import Sender
 from inlet.settings import Settings
 from inlet.stores.blobstore import S3BlobStore
 from inlet.stores.direct import StagedUploads
@@ -67,8 +70,9 @@ class Flow:
             answer = requests.put(part.url, data=chunk, headers=part.headers, timeout=10)
             assert answer.status_code == 200, answer.text
 
-    def complete(self, offer: Offer, link: Link | None = None) -> Any:
-        return self.completer.complete(link or self.link, None, offer.upload.upload_id, _now())
+    def complete(self, offer: Offer, link: Link | None = None, sender: Sender | None = None) -> Any:
+        by = sender or Sender(offer.upload.sender)
+        return self.completer.complete(link or self.link, by, offer.upload.upload_id, _now())
 
 
 def _now() -> datetime:
@@ -147,4 +151,43 @@ def test_bytes_that_are_no_image_are_refused_and_give_their_quota_back(
     assert refused.reason is Refusal.NOT_AN_IMAGE
     assert flow.quota.used == {"L1": 0}
     assert not blob_store.exists(hashlib.sha256(data).hexdigest())
+    assert flow.dispatcher.events == []
+
+
+def test_another_senders_completion_finds_nothing(
+    settings: Settings, blob_store: S3BlobStore, redis_client: Any
+) -> None:
+    flow = Flow(settings, blob_store, redis_client)
+    data = make_image("PNG", seed=79)
+    offer = flow.offer(data, "s1")
+    flow.send(offer, data)
+    assert flow.complete(offer, sender=Sender("s2")) == NotFound()
+    assert isinstance(flow.complete(offer), Accepted)
+
+
+class FailingStore:
+    """The store goes away between the parts and their completion."""
+
+    def __init__(self, staging: StagedUploads) -> None:
+        self.staging = staging
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.staging, name)
+
+    def complete_held(self, upload_id: str, s3_id: str) -> None:
+        raise StoreUnavailable("store timed out")
+
+
+def test_a_store_failure_while_completing_gives_the_quota_back(
+    settings: Settings, blob_store: S3BlobStore, redis_client: Any
+) -> None:
+    flow = Flow(settings, blob_store, redis_client)
+    data = make_image("PNG", seed=80)
+    offer = flow.offer(data)
+    flow.send(offer, data)
+    flow.completer.staging = FailingStore(flow.staging)
+    with pytest.raises(StoreUnavailable):
+        flow.complete(offer)
+    assert flow.quota.used == {"L1": 0}
+    assert flow.complete(offer) == NotFound()  # spent: asking again by hash starts anew
     assert flow.dispatcher.events == []
