@@ -84,6 +84,11 @@ _SELF = {
         },
         "max_image_bytes": {"type": "integer"},
         "max_files_per_request": {"type": "integer"},
+        "part_size": {
+            "type": "integer",
+            "description": "Bytes per part of a direct upload (PART_SIZE, at least 5 MiB): a "
+            "larger file is cut into parts of exactly this size, the last shorter",
+        },
         "accepted": _FORMATS,
         "sender_known": {
             "type": "boolean",
