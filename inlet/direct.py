@@ -6,8 +6,6 @@ client one signed PUT per part. Asking again for the same bytes, by the same sen
 same link, finds the upload under way and marks the parts the store already holds
 ``done``: a reload, a crash or another device resumes it. The reservation is given back
 when the upload is not completed by its expiry (never later than the link's).
-
-Not reachable yet: the API does not offer direct uploads until their completion is built.
 """
 
 from __future__ import annotations

@@ -7,8 +7,6 @@ copies the staging object to the image's key, so two completers of the same byte
 with one object and one ``duplicate: false``, and a stored image is never overwritten.
 Whether the bytes hash to the declared SHA-256 is left to the worker, which reads them
 all anyway (:mod:`tasks.verify`); until then the image is pending, never served.
-
-Not reachable yet: the API does not offer direct uploads until this is wired in.
 """
 
 from __future__ import annotations
