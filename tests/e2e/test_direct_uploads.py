@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +14,7 @@ import requests
 
 from devstack.servers import Backends
 from inlet import parts
+from tasks import pipeline
 from tests.e2e.conftest import Stack, eventually, start_stack, stop_stack
 from tests.http import bearer, new_sender
 from tests.images import make_image
@@ -141,3 +143,20 @@ def test_another_links_token_cannot_complete_the_upload(stack: Stack) -> None:
     assert refused.status_code == 404
     assert refused.headers["content-type"] == "application/problem+json"
     assert complete(upload, link).status_code == 201
+
+
+def test_an_abandoned_upload_is_aborted_by_beat_and_its_quota_given_back(stack: Stack) -> None:
+    link = stack.new_link()
+    data = make_image("PNG", size=(32, 32), seed=915) + b"\0" * (6 * MiB)  # two parts
+    upload = offered(stack, link, data)
+    send(upload, data, {1})
+
+    def quota() -> tuple[int, int]:
+        doc = stack.get(f"/v1/links/{link['id']}").json()
+        return doc["used"], doc["used_bytes"]
+
+    assert quota() == (1, len(data))  # reserved when handed out
+    later = datetime.now(UTC) + timedelta(hours=7)  # past DIRECT_UPLOAD_TTL and the link
+    pipeline.abort_incomplete_uploads(stack.context(), now=later)
+    assert quota() == (0, 0)
+    assert complete(upload, link).status_code == 404
