@@ -91,7 +91,9 @@ class Direct:
     def check_parts(self, items: Sequence[ByHash]) -> None:
         """Before anything is committed: part hashes as many as the file's parts."""
         for index, item in enumerate(items):
-            if item.size is None or item.size < 1:
+            # Empty or too large is refused per file (and planning a huge size's parts
+            # would be work an attacker chooses).
+            if item.size is None or not 1 <= item.size <= self.settings.max_image_bytes:
                 continue
             if not parts_match(item.size, self.settings.part_size, item.parts_sha256):
                 where = f"images[{index}].parts_sha256"

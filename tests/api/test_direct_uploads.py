@@ -111,3 +111,15 @@ def test_without_a_size_an_unknown_file_still_asks_for_its_bytes(
     result = client.simulate_post("/v1/uploads", json=body, headers=bearer(token, SENDER))
     doc = assert_problem(result, 404)
     assert doc["images"][0]["error"]["reason"] == "send-bytes"
+
+
+def test_a_file_over_the_size_limit_is_refused_whatever_its_parts(
+    make_client: Any, new_link: Any
+) -> None:
+    client = make_client()
+    token = new_link()["token"]
+    item = {"sha256": "ab" * 32, "size": 10**18, "parts_sha256": ["ab" * 32]}
+    headers = bearer(token, SENDER)
+    result = client.simulate_post("/v1/uploads", json={"images": [item]}, headers=headers)
+    doc = assert_problem(result, 413)
+    assert doc["images"][0]["error"]["reason"] == "too-large"
