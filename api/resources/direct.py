@@ -16,6 +16,7 @@ from typing import Any
 import falcon
 from redis import Redis
 
+from api import metrics
 from api.auth import bearer, require_link, sender
 from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
@@ -25,7 +26,7 @@ from inlet.direct import Declared, DirectUploads, Offer, Policy
 from inlet.direct_complete import Completer, Incomplete, NotFound
 from inlet.dispatch import Dispatcher
 from inlet.links import Link
-from inlet.outcomes import Outcome, Refusal, Refused
+from inlet.outcomes import Accepted, Outcome, Refusal, Refused
 from inlet.parts import parts_match
 from inlet.presign import Credentials
 from inlet.senders import Sender
@@ -180,6 +181,8 @@ class DirectCompleteResource:
                 slug="upload-incomplete",
                 missing=result.missing,
             )
+        if isinstance(result, Refused | Accepted):
+            metrics.record_outcomes([result])
         if isinstance(result, Refused):
             raise nothing_accepted([result])
         resp.status = falcon.HTTP_201

@@ -98,11 +98,13 @@ class UploadsResource:
             self.direct.check_parts(items)
         pairs = [(item.sha256, item.filename) for item in items]
         known = self.ingestor.commit_known(link, pairs, sender=who)
-        metrics.record_outcomes(known, by_hash=True)
         if self.direct is None:
+            metrics.record_outcomes(known, by_hash=True)
             self._respond(resp, known)
             return
         answers = self.direct.offer_unknown(req, link, who, items, known)
+        # An offered file is counted when its upload is completed, not as "send bytes".
+        metrics.record_outcomes([a for a in answers if not isinstance(a, Offered)], by_hash=True)
         refused = [a for a in answers if isinstance(a, Refused)]
         if len(refused) == len(answers):
             raise nothing_accepted(refused)
