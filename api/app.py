@@ -20,6 +20,7 @@ from api.converters import ImageIdConverter
 from api.middleware import NoTokensInURLs, RequestId, RequestMetrics, SecurityHeaders
 from api.openapi import OpenAPIResource
 from api.resources.console import ConsoleConfigResource, ConsoleResource
+from api.resources.direct import COMPLETE_PATH, Backends, Direct, DirectCompleteResource
 from api.resources.failures import FailuresResource
 from api.resources.health import HealthResource, ReadyResource
 from api.resources.images import ImageResource, MetadataResource
@@ -87,7 +88,8 @@ def create_app(
 
     _service_routes(app, settings, redis, blobs, es)
     _link_routes(app, settings, links=links, es=es, blobs=blobs, states=states)
-    _add_upload_routes(app, settings, links, ingestor, states=states, history=history)
+    backends = Backends(redis, blobs, links, hashes, states, dispatcher, history)
+    _add_upload_routes(app, settings, ingestor, backends)
     app.add_route("/v1/images", ImageSearchResource(settings, es, names))
     app.add_route(
         "/v1/images/{image_id:image_id}",
@@ -151,14 +153,15 @@ def _ingestor(
 def _add_upload_routes(
     app: falcon.App[Any, Any],
     settings: Settings,
-    links: LinkStore,
     ingestor: Ingestor,
-    *,
-    states: ImageStates,
-    history: UploadHistory,
+    b: Backends,
 ) -> None:
     """Everything a link holder uses: uploads, the link's own state (the page: _pages)."""
-    uploads = UploadsResource(settings, links, ingestor)
+    links, states, history = b.links, b.states, b.history
+    direct = Direct.build(settings, b)
+    uploads = UploadsResource(settings, links, ingestor, direct)
+    if direct is not None:
+        app.add_route(COMPLETE_PATH, DirectCompleteResource(settings, links, direct))
     app.add_route("/v1/uploads", uploads)
     app.add_route("/v1/uploads/{token}", uploads, suffix="token")
     app.add_route("/v1/uploads/self", UploadsSelfResource(settings, links, history, states))

@@ -28,7 +28,8 @@ BY_HASH_SCHEMA: dict[str, Any] = {
     "a duplicate upload of this link (quota, upload event, duplicate: true), counting its "
     "stored size against max_bytes. An unknown one, or a known one larger than the bytes "
     "left, is answered per item with error.status 404, meaning 'send the bytes' (multipart), "
-    "and records nothing. Per-item answers, 201/207 rules and limits are those of multipart.",
+    "and records nothing; declared with size, it is offered a direct upload instead "
+    "(state: upload). Per-item answers, 201/207 rules and limits are those of multipart.",
     "required": ["images"],
     "additionalProperties": False,
     "properties": {
@@ -43,6 +44,19 @@ BY_HASH_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                     "filename": {"type": "string"},
+                    "size": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "The file's size in bytes: an unknown file is offered "
+                        "a direct upload (state: upload) instead of error 404",
+                    },
+                    "content_type": {"type": "string", "description": "e.g. image/jpeg"},
+                    "parts_sha256": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                        "description": "With size: the SHA-256 of each part_size-byte part "
+                        "(GET /v1/uploads/self), the last shorter, in order",
+                    },
                 },
             },
         }
@@ -84,6 +98,11 @@ _SELF = {
         },
         "max_image_bytes": {"type": "integer"},
         "max_files_per_request": {"type": "integer"},
+        "part_size": {
+            "type": "integer",
+            "description": "Bytes per part of a direct upload (PART_SIZE, at least 5 MiB): a "
+            "larger file is cut into parts of exactly this size, the last shorter",
+        },
         "accepted": _FORMATS,
         "sender_known": {
             "type": "boolean",
@@ -126,6 +145,46 @@ LINK_HOLDER_PATHS: dict[str, dict[str, Any]] = {
                 "401": _PROBLEM,
                 "403": _PROBLEM,
                 "410": _PROBLEM,
+            },
+        }
+    },
+    "/v1/uploads/direct/{upload_id}/complete": {
+        "post": {
+            "summary": "Commit a direct upload once the store holds every part: the file's "
+            "usual answer (201: id, duplicate, state pending)",
+            "security": LINK_TOKEN,
+            "parameters": [
+                SENDER_PARAM,
+                {
+                    "name": "upload_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "201": {
+                    "description": "Committed",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/UploadResult"}
+                        }
+                    },
+                },
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "404": {
+                    **_PROBLEM,
+                    "description": "No such upload under way for this link and sender "
+                    "(never started, already completed, or expired)",
+                },
+                "409": {**_PROBLEM, "description": "Parts are missing (missing: numbers)"},
+                "410": _PROBLEM,
+                "413": _PROBLEM,
+                "415": _PROBLEM,
+                "422": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },

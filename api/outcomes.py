@@ -18,6 +18,7 @@ STATUS: dict[Refusal, int] = {
     Refusal.QUOTA_USED_UP: 403,
     Refusal.STORE_UNAVAILABLE: 503,
     Refusal.UNKNOWN_HASH: 404,
+    Refusal.HASH_MISMATCH: 422,
 }
 
 

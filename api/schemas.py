@@ -174,6 +174,42 @@ STATS = {
     },
 }
 
+_PART = {
+    "type": "object",
+    "required": ["number", "offset", "length", "method", "url", "headers", "done"],
+    "properties": {
+        "number": {"type": "integer", "description": "1, 2, … in the file's order"},
+        "offset": {"type": "integer"},
+        "length": {"type": "integer"},
+        "method": {"const": "PUT"},
+        "url": {
+            "type": "string",
+            "description": "Signed (S3 SigV4 query), on the public origin, valid UPLOAD_URL_TTL "
+            "seconds; empty when done",
+        },
+        "headers": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Send exactly these (the signature covers them): Content-Length "
+            "and x-amz-checksum-sha256 (base64 SHA-256 of the part)",
+        },
+        "done": {"type": "boolean", "description": "The store already holds this part"},
+    },
+}
+DIRECT_UPLOAD = {
+    "type": "object",
+    "description": "A direct upload: PUT each part not done to its url with its headers, then "
+    "POST complete with the link token",
+    "required": ["id", "part_size", "parts", "complete", "expires_at"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+        "part_size": {"type": "integer"},
+        "parts": {"type": "array", "items": _PART},
+        "complete": {"type": "string", "description": "URL to POST once every part is sent"},
+        "expires_at": {"type": "string", "format": "date-time"},
+    },
+}
+
 COMPONENTS: dict[str, Any] = {
     "securitySchemes": {
         "adminToken": {
@@ -227,8 +263,13 @@ COMPONENTS: dict[str, Any] = {
                             "filename": {"type": "string"},
                             "id": {"type": "string"},
                             "duplicate": {"type": "boolean"},
-                            "state": {"enum": ["pending", "ready"]},
+                            "state": {
+                                "enum": ["pending", "ready", "upload"],
+                                "description": "upload: the bytes are to be sent directly "
+                                "(by-hash with size; see upload)",
+                            },
                             "url": {"type": "string"},
+                            "upload": DIRECT_UPLOAD,
                             "error": {
                                 "type": "object",
                                 "properties": {

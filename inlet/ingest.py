@@ -1,18 +1,16 @@
 """Ingest: stage streamed files, then commit the accepted ones.
 
 Staging reads one file part in chunks into a spooled temporary file (memory up to
-`SPOOL_MEMORY`, disk beyond), hashing as it goes and stopping at the size limit,
-then checks that it is an acceptable image, unless the store already holds these
-exact bytes (they passed the same checks when first stored). Nothing is stored while the request
+`SPOOL_MEMORY`, disk beyond), hashing as it goes and stopping at the size limit, then
+checks that it is an acceptable image, unless the store already holds these exact bytes
+(they passed the same checks when first stored). Nothing is stored while the request
 is still being read: if the multipart body turns out to be malformed, the store,
 the dedup index and the link's quota stay as they were.
 
-Commit, per staged file and in request order: reserve one image and the file's
-bytes of the link's quotas (a file that does not fit is refused, later smaller ones
-may still fit), PUT the object (content-addressed, so idempotent) unless the store
-already has it, SADD its hash (the one caller that gets 1 owns "new"), then hand the
-upload event to the workers.
-"""
+Commit, per staged file and in request order: reserve one image and the file's bytes of
+the link's quotas (a file that does not fit is refused, later smaller ones may still fit),
+PUT the object (content-addressed, so idempotent) unless the store already has it, SADD
+its hash (the one caller that gets 1 owns "new"), then hand the upload event on."""
 
 from __future__ import annotations
 
@@ -22,14 +20,14 @@ import io
 import logging
 import tempfile
 import unicodedata
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
 from inlet.blobs import BlobInfo, StoreUnavailable
-from inlet.dispatch import Dispatcher, UploadEvent
+from inlet.commit import Committed, record_committed
+from inlet.dispatch import Dispatcher
 from inlet.history import UploadEntry
 from inlet.images import ImageRejected, inspect
 from inlet.links import Link, Shortfall
@@ -59,8 +57,8 @@ class Staged:
     format: str
     mime_type: str
     spool: IO[bytes] = field(repr=False)
-    # The store already held these bytes when they were staged.
-    stored: bool = False
+    stored: bool = False  # the store already held these bytes when they were staged
+    clears_mismatch: bool = False  # a hash-mismatch marker was about other bytes: it goes
 
 
 def clean_filename(raw: str | None) -> str:
@@ -127,7 +125,7 @@ class Ingestor:
             fmt = known.metadata.get("format", "")
             return Staged(filename, image_id, size, fmt, known.content_type, spool, stored=True)
         rejection = self.states.rejection(image_id)
-        if rejection is not None:
+        if rejection is not None and rejection.reason is not Refusal.HASH_MISMATCH:
             detail = f"these bytes were rejected before: {rejection.detail}"
             return Refused(filename, rejection.reason, detail)
         try:
@@ -136,7 +134,8 @@ class Ingestor:
             )
         except ImageRejected as exc:
             return Refused(filename, exc.reason, exc.detail)
-        return Staged(filename, image_id, size, info.format, info.mime_type, spool)
+        mime, mismatch = info.mime_type, rejection is not None
+        return Staged(filename, image_id, size, info.format, mime, spool, clears_mismatch=mismatch)
 
     def _stored(self, image_id: str) -> BlobInfo | None:
         """What the store holds under this id, if the SET says it has it and it does."""
@@ -240,19 +239,11 @@ class Ingestor:
         except BaseException:
             self.links.release(link, item.size)
             raise
-        self.links.record_image(link, item.image_id)
-        event = UploadEvent(
-            event_id=uuid.uuid4().hex,
-            image_id=item.image_id,
-            link_id=link.id,
-            uploaded_at=uploaded_at,
-            duplicate=not new,
-            format=item.format,
-            filename=item.filename,
-            sender=batch.sender.label if batch.sender is not None else "",
+        committed = Committed(
+            item.image_id, item.filename, item.format, uploaded_at, new=new, stored=stored
         )
-        self.dispatcher.upload_accepted(event, index_image=stored)
-        batch.entries.append(UploadEntry(item.image_id, item.filename, not new, uploaded_at))
+        entry = record_committed(self.links, self.dispatcher, link, batch.sender, committed)
+        batch.entries.append(entry)
         # Bytes stored by this request wait for a worker's verification.
         state = State.PENDING if stored or not item.stored else self.states.state(item.image_id)
         return Accepted(item.filename, item.image_id, duplicate=not new, state=state)
@@ -263,6 +254,8 @@ class Ingestor:
         if item.stored or image_id in stored_now:
             return False, False
         stored_now.add(image_id)
+        if item.clears_mismatch:
+            self.states.forget_mismatch(image_id)
         self.blobs.put(
             image_id,
             item.spool,

@@ -22,6 +22,9 @@ class Refusal(Enum):
     STORE_UNAVAILABLE = "store-unavailable"
     # A by-hash upload of bytes the store does not hold: the client sends them instead.
     UNKNOWN_HASH = "send-bytes"
+    # Stored bytes that do not hash to the SHA-256 they were declared with. Says nothing
+    # about the bytes that do: those are still accepted and stored.
+    HASH_MISMATCH = "hash-mismatch"
 
 
 class State(Enum):

@@ -94,6 +94,17 @@ class Settings:
     reconcile_interval: int = 600
     # How often beat has upload events that no worker indexed sent again.
     outbox_replay_interval: int = 60
+    # An incomplete multipart upload older than this is aborted (beat, on the reconcile
+    # interval) and its parts freed: one the API left when it was killed mid-store.
+    incomplete_upload_max_age: int = 24 * 3600
+    # Direct uploads: a file larger than part_size is cut into parts of exactly that many
+    # bytes (S3's minimum is 5 MiB; the front proxy's PROXY_MAX_PART_BODY must allow it).
+    # Each part's signed URL lives upload_url_ttl seconds (asking again signs fresh ones);
+    # an upload not completed within direct_upload_ttl is given up and its quota given
+    # back, well before beat aborts what it left in the store.
+    part_size: int = 8 * MiB
+    upload_url_ttl: int = 15 * 60
+    direct_upload_ttl: int = 6 * 3600
     worker_concurrency: int = 0
     retry_backoff_max: int = 600
     # Logs: "json" (one object per line) or "text" (make dev).

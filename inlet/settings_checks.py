@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inlet.settings")
 
+# S3's smallest part of a multipart upload (all but the last).
+MIN_PART_SIZE = 5 * 1024 * 1024
+
 # Used only with ENVIRONMENT=development and no SECRET_KEY (a quick local run); production,
 # the default, refuses to start without a key of its own.
 DEV_SECRET_KEY = "inlet-development-secret-key-not-for-production-use"  # noqa: S105 - refused in production
@@ -34,6 +37,9 @@ MISSING_SECRET = (
 # schedule or kill every task at once.
 POSITIVE = (
     "link_max_ttl",
+    "incomplete_upload_max_age",
+    "upload_url_ttl",
+    "direct_upload_ttl",
     "admin_token_max_ttl",
     "max_image_bytes",
     "max_image_pixels",
@@ -74,6 +80,7 @@ def validate(settings: Settings, *, secret_given: bool) -> None:
     _check_front(settings)
     _check_urls(settings)
     _check_link_defaults(settings)
+    _check_direct(settings)
     if not secret_given:
         log.warning("SECRET_KEY is not set: using the development default")
 
@@ -132,6 +139,20 @@ def _check_link_defaults(settings: Settings) -> None:
     if not 0 <= settings.link_default_max_bytes <= MAX_LINK_BYTES:
         raise ConfigError(
             f"LINK_DEFAULT_MAX_BYTES must be between 0 (no limit) and {MAX_LINK_BYTES} bytes"
+        )
+
+
+def _check_direct(settings: Settings) -> None:
+    if settings.part_size < MIN_PART_SIZE:
+        raise ConfigError(
+            f"PART_SIZE must be at least {MIN_PART_SIZE} bytes (5MiB, the S3 minimum), "
+            f"got {settings.part_size}"
+        )
+    ttl, age = settings.direct_upload_ttl, settings.incomplete_upload_max_age
+    if ttl >= age:
+        # Beat would abort the store's upload while its reservation still stands.
+        raise ConfigError(
+            f"DIRECT_UPLOAD_TTL ({ttl}) must be less than INCOMPLETE_UPLOAD_MAX_AGE ({age})"
         )
 
 

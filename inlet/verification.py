@@ -20,3 +20,6 @@ class States(Protocol):
     def state(self, image_id: str) -> State: ...
 
     def rejection(self, image_id: str) -> Rejection | None: ...
+
+    def forget_mismatch(self, image_id: str) -> None:
+        """Drop a hash-mismatch rejection (it was about other bytes); keep any other."""

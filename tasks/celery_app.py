@@ -87,4 +87,8 @@ def _beat_schedule(settings: Settings) -> dict[str, Any]:
             "task": jobs.replay_outbox.name,
             "schedule": float(settings.outbox_replay_interval),
         },
+        "abort-incomplete-uploads": {
+            "task": jobs.abort_incomplete_uploads.name,
+            "schedule": float(settings.reconcile_interval),
+        },
     }

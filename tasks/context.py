@@ -19,12 +19,17 @@ from elasticsearch import Elasticsearch
 from redis import Redis
 
 from inlet.metadata import extract_metadata
+from inlet.presign import Credentials
 from inlet.settings import Settings
-from inlet.stores.blobstore import BlobStore
+from inlet.stores.blobstore import BlobStore, S3BlobStore
 from inlet.stores.clients import make_blob_store, make_redis
 from inlet.stores.dedup import HashIndex
+from inlet.stores.direct import StagedUploads
+from inlet.stores.direct_state import DirectUploadState
 from inlet.stores.keys import Keys
+from inlet.stores.links import LinkStore
 from inlet.stores.locks import RunLock
+from inlet.stores.multipart import IncompleteUploads, Sightings
 from inlet.stores.outbox import Outbox
 from inlet.stores.renditions import Renditions, public_store
 from inlet.stores.verification import ImageStates
@@ -90,6 +95,35 @@ class Context:
     @property
     def hashes(self) -> HashIndex:
         return HashIndex(self.redis, self.settings.redis_prefix)
+
+    @property
+    def incomplete_uploads(self) -> IncompleteUploads | None:
+        """None for a store that is not S3 (an in-memory fake)."""
+        blobs = self.blobs
+        if not isinstance(blobs, S3BlobStore):
+            return None
+        return IncompleteUploads(blobs.client, blobs.bucket)
+
+    @property
+    def staged_uploads(self) -> StagedUploads | None:
+        """The store side of direct uploads; None for a store that is not S3."""
+        blobs, s = self.blobs, self.settings
+        if not isinstance(blobs, S3BlobStore):
+            return None
+        creds = Credentials(s.s3_access_key, s.s3_secret_key, s.s3_region)
+        return StagedUploads(blobs.client, blobs.bucket, creds, s.s3_endpoint)
+
+    @property
+    def direct_uploads(self) -> DirectUploadState:
+        return DirectUploadState(self.redis, self.settings.redis_prefix)
+
+    @property
+    def links(self) -> LinkStore:
+        return LinkStore(self.redis, self.settings.redis_prefix)
+
+    @property
+    def upload_sightings(self) -> Sightings:
+        return Sightings(self.redis, self.settings.redis_prefix)
 
     def reconcile_lock(self) -> RunLock:
         """Held by one reconcile run at a time. Its expiry outlives a run: a task is

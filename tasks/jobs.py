@@ -123,3 +123,8 @@ def reconcile(self: InletTask) -> int | None:
 @shared_task(name="inlet.replay_outbox", base=InletTask, bind=True)
 def replay_outbox(self: InletTask) -> int:
     return pipeline.replay_outbox(self.ctx, lambda event: send_record_upload(self.app, event))
+
+
+@shared_task(name="inlet.abort_incomplete_uploads", base=InletTask, bind=True)
+def abort_incomplete_uploads(self: InletTask) -> int:
+    return pipeline.abort_incomplete_uploads(self.ctx)

@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any, BinaryIO, cast
 
 from inlet.blobs import BlobInfo
+from inlet.direct_expiry import expire_direct_uploads
 from inlet.dispatch import UploadEvent
 from inlet.outcomes import State
 from inlet.stores.locks import RunLock
@@ -153,3 +154,29 @@ def replay_outbox(ctx: Context, send: Callable[[UploadEvent], object]) -> int:
     if due:
         log.warning("replay: sent %d upload event(s) again from the outbox", len(due))
     return len(due)
+
+
+def abort_incomplete_uploads(ctx: Context, now: datetime | None = None) -> int:
+    """Abort every incomplete multipart upload seen for INCOMPLETE_UPLOAD_MAX_AGE, and
+    first every direct upload past its expiry, giving its quota back.
+
+    Nothing refers to one once it is that old: the API completes what it starts within a
+    request. Returns how many were aborted.
+    """
+    uploads, staging = ctx.incomplete_uploads, ctx.staged_uploads
+    if uploads is None or staging is None:
+        return 0
+    at = (now or datetime.now(UTC)).timestamp()
+    released = expire_direct_uploads(ctx.direct_uploads, staging, ctx.links, at)
+    if released:
+        log.warning("gave back the quota of %d direct upload(s) never completed", released)
+    listed = list(uploads)
+    first_seen = ctx.upload_sightings.first_seen({u.upload_id for u in listed}, at)
+    max_age = ctx.settings.incomplete_upload_max_age
+    stale = [u for u in listed if at - first_seen.get(u.upload_id, at) >= max_age]
+    for upload in stale:
+        uploads.abort(upload)
+    ctx.upload_sightings.forget([u.upload_id for u in stale])
+    if stale:
+        log.warning("aborted %d incomplete multipart upload(s)", len(stale))
+    return len(stale)

@@ -15,7 +15,7 @@ from inlet.blobs import BlobInfo, StoreUnavailable
 from inlet.dispatch import UploadEvent
 from inlet.history import UploadEntry
 from inlet.links import Link, Shortfall
-from inlet.outcomes import State
+from inlet.outcomes import Refusal, State
 from inlet.senders import Sender
 from inlet.stores.blobstore import BlobStream
 from inlet.verification import Rejection
@@ -152,3 +152,8 @@ class FakeStates:
 
     def rejection(self, image_id: str) -> Rejection | None:
         return self.rejected.get(image_id)
+
+    def forget_mismatch(self, image_id: str) -> None:
+        rejection = self.rejected.get(image_id)
+        if rejection is not None and rejection.reason is Refusal.HASH_MISMATCH:
+            del self.rejected[image_id]

@@ -14,9 +14,12 @@ from api.body import BodyAborted, BodyReader, BodyTimeout, limit_socket_wait
 from api.errors import Problem
 from api.outcomes import nothing_accepted, outcome_dict
 from api.resources.by_hash import is_json, read_by_hash
+from api.resources.direct import Direct, Offered
 from api.resources.pages import redirect_browser
 from inlet.ingest import Ingestor, Staged
+from inlet.links import Link
 from inlet.outcomes import Outcome, Refused
+from inlet.senders import Sender
 from inlet.settings import Settings
 from inlet.stores.links import LinkStore
 
@@ -32,10 +35,12 @@ class UploadsResource:
         settings: Settings,
         links: LinkStore,
         ingestor: Ingestor,
+        direct: Direct | None = None,
     ) -> None:
         self.settings = settings
         self.links = links
         self.ingestor = ingestor
+        self.direct = direct
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._upload(req, resp, bearer(req))
@@ -54,10 +59,7 @@ class UploadsResource:
             raise
         who = sender(req)
         if is_json(req):
-            items = read_by_hash(req, self.settings.max_files_per_request)
-            known = self.ingestor.commit_known(link, items, sender=who)
-            metrics.record_outcomes(known, by_hash=True)
-            self._respond(resp, known)
+            self._by_hash(req, resp, link, who)
             return
         if not req.content_type or req.content_type.split(";")[0].strip().lower() != (
             falcon.MEDIA_MULTIPART
@@ -87,6 +89,33 @@ class UploadsResource:
         results = self.ingestor.commit(link, staged, sender=who)
         metrics.record_outcomes(results, by_hash=False)
         self._respond(resp, results)
+
+    def _by_hash(
+        self, req: falcon.Request, resp: falcon.Response, link: Link, who: Sender | None
+    ) -> None:
+        items = read_by_hash(req, self.settings.max_files_per_request)
+        if self.direct is not None:
+            self.direct.check_parts(items)
+        pairs = [(item.sha256, item.filename) for item in items]
+        known = self.ingestor.commit_known(link, pairs, sender=who)
+        if self.direct is None:
+            metrics.record_outcomes(known, by_hash=True)
+            self._respond(resp, known)
+            return
+        answers = self.direct.offer_unknown(req, link, who, items, known)
+        # An offered file is counted when its upload is completed, not as "send bytes".
+        metrics.record_outcomes([a for a in answers if not isinstance(a, Offered)], by_hash=True)
+        refused = [a for a in answers if isinstance(a, Refused)]
+        if len(refused) == len(answers):
+            raise nothing_accepted(refused)
+        resp.status = falcon.HTTP_207 if refused else falcon.HTTP_201
+        direct = self.direct
+        resp.media = {
+            "images": [
+                direct.offered_dict(req, a) if isinstance(a, Offered) else outcome_dict(a)
+                for a in answers
+            ]
+        }
 
     def _form(self, req: falcon.Request, body: BodyReader, limit: int) -> Iterable[Any]:
         # Without a Content-Length (chunked transfer) the stream is bounded here: past

@@ -40,6 +40,8 @@ class UploadsSelfResource:
             "remaining_bytes": link.bytes_left,
             "max_image_bytes": self.settings.max_image_bytes,
             "max_files_per_request": self.settings.max_files_per_request,
+            # A client hashes each part of this size before asking by hash (parts_sha256).
+            "part_size": self.settings.part_size,
             "accepted": accepted_formats(),
             # Only the caller's own: none without a sender id (quota and expiry stay
             # link-wide, shared by every holder).

@@ -33,7 +33,9 @@ PART_SIZE = 8 * MiB
 # Per socket operation, not per transfer: a store that stops answering costs seconds.
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
-_MISSING_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound"})
+_MISSING_CODES = frozenset(
+    {"NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound", "NoSuchUpload"}
+)
 _RACED_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 _META = "x-amz-meta-"
 

@@ -54,6 +54,10 @@ _TABLE = """
 {prefix}:admin-token-revoked:{token_id} | string | admin tokens (revoke) | auth | expiry + 60 s
 {prefix}:admin-name-revoked:{name} | string | admin tokens (revoke) | auth | max TTL + 60 s
 {prefix}:reconcile:lock | string | reconcile | reconcile | twice TASK_TIME_LIMIT, renewed
+{prefix}:incomplete-uploads | hash | abort-incomplete-uploads | the same | while it is listed
+{prefix}:direct:{upload_id} | hash | offer | complete, resume | expiry + 1 day
+{prefix}:direct:{link_id}:{sender}:{sha256} | string | offer | resume | expiry + 1 day
+{prefix}:direct-uploads | sorted set | offer, claim | expiry sweep | until claimed
 {prefix}:celery:* | Celery's | Celery (send) | Celery (workers) | Celery's
 """
 
@@ -137,6 +141,19 @@ class Keys:
 
     def reconcile_lock(self) -> str:
         return f"{self.prefix}:reconcile:lock"
+
+    def direct_upload(self, upload_id: str) -> str:
+        return f"{self.prefix}:direct:{upload_id}"
+
+    def direct_upload_by_hash(self, link_id: str, sender: str, sha256: str) -> str:
+        return f"{self.prefix}:direct:{link_id}:{sender}:{sha256}"
+
+    def direct_uploads(self) -> str:
+        return f"{self.prefix}:direct-uploads"
+
+    def incomplete_uploads(self) -> str:
+        """When beat first saw each incomplete multipart upload (upload id: epoch seconds)."""
+        return f"{self.prefix}:incomplete-uploads"
 
     def celery(self) -> str:
         """Celery's ``global_keyprefix``: every broker key starts with it."""

@@ -52,6 +52,11 @@ class ImageStates:
         data = json.loads(raw)
         return Rejection(Refusal(data["reason"]), str(data["detail"]))
 
+    def forget_mismatch(self, image_id: str) -> None:
+        rejection = self.rejection(image_id)
+        if rejection is not None and rejection.reason is Refusal.HASH_MISMATCH:
+            self.redis.delete(self._rejected_key(image_id))
+
     def mark_ready(self, image_id: str) -> None:
         with self.redis.pipeline() as pipe:
             pipe.sadd(self.ready_key, image_id)

@@ -54,7 +54,7 @@ def test_a_non_browser_get_of_the_old_url_is_told_to_post(
 
 
 def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any) -> None:
-    client = make_client(max_image_bytes=5_000_000, max_files_per_request=7)
+    client = make_client(max_image_bytes=5_000_000, max_files_per_request=7, part_size=6 * 2**20)
     link = new_link(max_images=3, max_bytes=10**6, expires_in=600)
     me = bearer(link["token"], new_sender())
     before = client.simulate_get("/v1/uploads/self", headers=me)
@@ -66,6 +66,7 @@ def test_self_describes_the_link_and_its_uploads(make_client: Any, new_link: Any
     assert (doc["max_images"], doc["used"], doc["remaining"]) == (3, 0, 3)
     assert (doc["max_bytes"], doc["used_bytes"], doc["remaining_bytes"]) == (10**6, 0, 10**6)
     assert (doc["max_image_bytes"], doc["max_files_per_request"]) == (5_000_000, 7)
+    assert doc["part_size"] == 6 * 2**20
     assert {".jpg", ".png", ".heic"} <= set(doc["accepted"]["extensions"])
     assert "image/jpeg" in doc["accepted"]["mime_types"]
     assert ".txt" not in doc["accepted"]["extensions"]

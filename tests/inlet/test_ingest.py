@@ -13,6 +13,7 @@ from inlet.ingest import Ingestor, Staged
 from inlet.links import Link
 from inlet.outcomes import Accepted, Refusal, Refused
 from inlet.senders import Sender
+from inlet.verification import Rejection
 from tests.fakes import (
     FakeBlobStore,
     FakeDispatcher,
@@ -316,3 +317,28 @@ def test_filenames_are_display_names_only(raw: str | None, clean: str) -> None:
     [result] = parts.ingestor.commit(parts.link, [parts.ingestor.stage(io.BytesIO(data), raw)])
 
     assert result.filename == clean
+
+
+def test_a_hash_mismatch_does_not_refuse_the_right_bytes_and_goes_once_they_are_stored() -> None:
+    parts = Parts()
+    data = make_image("PNG", seed=31)
+    mismatch = Rejection(Refusal.HASH_MISMATCH, "other bytes")
+    parts.states.rejected[sha(data)] = mismatch
+
+    [result] = parts.upload(("a.png", data))
+
+    assert isinstance(result, Accepted)
+    assert sha(data) in parts.blobs.objects
+    assert parts.states.rejection(sha(data)) is None
+
+
+def test_any_other_rejection_still_refuses_the_same_bytes() -> None:
+    parts = Parts()
+    data = make_image("PNG", seed=32)
+    parts.states.rejected[sha(data)] = Rejection(Refusal.UNDECODABLE, "truncated")
+
+    [result] = parts.upload(("a.png", data))
+
+    assert isinstance(result, Refused)
+    assert result.reason is Refusal.UNDECODABLE
+    assert parts.blobs.objects == {}

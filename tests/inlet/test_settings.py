@@ -231,3 +231,28 @@ def test_every_number_is_bounded_and_a_refusal_names_it(name: str) -> None:
     variable = name.upper()
     with pytest.raises(ConfigError, match=rf"^{variable} must"):
         Settings.from_env({"SECRET_KEY": SECRET, variable: "-1"})
+
+
+def test_direct_uploads_default_to_8_mib_parts_and_take_sizes_and_durations() -> None:
+    default = Settings.from_env({"SECRET_KEY": SECRET})
+    assert (default.part_size, default.upload_url_ttl, default.direct_upload_ttl) == (
+        8 * 1024 * 1024,
+        900,
+        6 * 3600,
+    )
+    given = Settings.from_env({"SECRET_KEY": SECRET, "PART_SIZE": "5MiB", "UPLOAD_URL_TTL": "5m"})
+    assert (given.part_size, given.upload_url_ttl) == (5 * 1024 * 1024, 300)
+
+
+def test_a_part_below_the_s3_minimum_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^PART_SIZE must be at least 5242880 bytes"):
+        Settings.from_env({"SECRET_KEY": SECRET, "PART_SIZE": "4MiB"})
+
+
+def test_a_direct_upload_must_give_up_before_beat_aborts_what_it_left() -> None:
+    env = {"SECRET_KEY": SECRET, "DIRECT_UPLOAD_TTL": "24h", "INCOMPLETE_UPLOAD_MAX_AGE": "24h"}
+    with pytest.raises(
+        ConfigError,
+        match=r"^DIRECT_UPLOAD_TTL \(86400\) must be less than INCOMPLETE_UPLOAD_MAX_AGE",
+    ):
+        Settings.from_env(env)
